@@ -1,0 +1,47 @@
+"""The platform-neutral message every adapter produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    """Where a message came from."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    EXPORT = "export"
+
+
+class MediaKind(StrEnum):
+    """What non-text content a message carries."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    AUDIO = "audio"
+    STICKER = "sticker"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message in a class group, as every adapter hands it to the pipeline.
+
+    ``revision`` distinguishes an edited message from its original, so an edit is
+    judged again while a duplicate delivery of the same revision is not.
+    """
+
+    platform: Platform
+    group_id: str
+    message_id: str
+    sender_id: str
+    sender_name: str
+    text: str
+    sent_at: datetime
+    media: MediaKind | None = None
+    reply_to: str | None = None
+    revision: int = 0
+    image: bytes | None = None
