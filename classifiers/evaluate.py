@@ -1,0 +1,145 @@
+"""Measuring a classifier on labelled messages: per-category and overall figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from classifiers.categories import Category
+from classifiers.datasets import Example
+from classifiers.judgement import Classifier, Judgement, Roster
+
+OFFENSIVE = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryFigures:
+    """Precision, recall and F1 for one category."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def support(self) -> int:
+        """How many examples truly carry the category."""
+        return self.true_positives + self.false_negatives
+
+    @property
+    def precision(self) -> float:
+        """Share of flags that were right (1.0 when nothing was flagged)."""
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true cases that were flagged (1.0 when there were none)."""
+        return self.true_positives / self.support if self.support else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    """A message the classifier got wrong."""
+
+    text: str
+    expected: tuple[str, ...]
+    predicted: tuple[str, ...]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything ``classguard evaluate`` prints."""
+
+    figures: dict[Category, CategoryFigures]
+    examples: int
+    acceptable: int
+    acceptable_flagged: int
+    false_positives: list[Mistake] = field(default_factory=list)
+    false_negatives: list[Mistake] = field(default_factory=list)
+
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 over the categories present in the data."""
+        present = [f.f1 for f in self.figures.values() if f.support]
+        return sum(present) / len(present) if present else 0.0
+
+    @property
+    def false_positive_rate(self) -> float:
+        """Share of acceptable messages that got any flag."""
+        return self.acceptable_flagged / self.acceptable if self.acceptable else 0.0
+
+
+def judge_all(
+    classifier: Classifier,
+    examples: Sequence[Example],
+    roster: Roster | None = None,
+    batch: int = 256,
+) -> list[Judgement]:
+    """Judge examples in batches."""
+    out: list[Judgement] = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start : start + batch]
+        out += classifier.judge_many(
+            [e.text for e in chunk], [e.media for e in chunk], None, roster
+        )
+    return out
+
+
+def report(examples: Sequence[Example], judgements: Sequence[Judgement], worst: int = 10) -> Report:
+    """Compare judgements with labels."""
+    counts = {c: [0, 0, 0] for c in Category}
+    fps: list[Mistake] = []
+    fns: list[Mistake] = []
+    acceptable = acceptable_flagged = 0
+    for example, judgement in zip(examples, judgements, strict=True):
+        predicted = set(judgement.categories)
+        for category in Category:
+            truth, guess = category in example.labels, category in predicted
+            counts[category][0] += truth and guess
+            counts[category][1] += guess and not truth
+            counts[category][2] += truth and not guess
+        expected = tuple(sorted(c.value for c in example.labels))
+        got = tuple(sorted(c.value for c in predicted))
+        if not example.labels:
+            acceptable += 1
+            acceptable_flagged += bool(predicted)
+        extra = predicted - example.labels
+        missing = example.labels - predicted
+        if extra:
+            score = max(judgement.scores.get(c, 0.0) for c in extra)
+            fps.append(Mistake(example.text, expected, got, score))
+        if missing:
+            score = min(judgement.scores.get(c, 0.0) for c in missing)
+            fns.append(Mistake(example.text, expected, got, score))
+    fps.sort(key=lambda m: -m.confidence)
+    fns.sort(key=lambda m: m.confidence)
+    return Report(
+        figures={c: CategoryFigures(*v) for c, v in counts.items()},
+        examples=len(examples),
+        acceptable=acceptable,
+        acceptable_flagged=acceptable_flagged,
+        false_positives=fps[:worst],
+        false_negatives=fns[:worst],
+    )
+
+
+def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgement]) -> float:
+    """OLID-style macro-F1 of OFF against NOT, where OFF is any of abuse, threat, discrimination."""
+    figures = []
+    for positive in (True, False):
+        tp = fp = fn = 0
+        for example, judgement in zip(examples, judgements, strict=True):
+            truth = bool(example.labels & OFFENSIVE) == positive
+            guess = bool(set(judgement.categories) & OFFENSIVE) == positive
+            tp += truth and guess
+            fp += guess and not truth
+            fn += truth and not guess
+        figures.append(CategoryFigures(tp, fp, fn).f1)
+    return sum(figures) / 2

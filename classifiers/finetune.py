@@ -1,0 +1,103 @@
+"""Fine-tuning MiniLM with a LoRA adapter and a linear multi-label head.
+
+Only the adapter (about 340k numbers) and the head are trained, so what ships is
+small and the base model stays the packaged one. Public examples teach only the
+categories they were labelled for: their other labels are masked out of the loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.embedder import DIMENSION, load_base, load_tokenizer, mean_pool
+
+#: Unit-length embeddings are scaled before the head so that logits can be confident.
+SCALE = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class FineTuneSettings:
+    """Training knobs; the defaults are what the shipped model was trained with."""
+
+    rank: int = 8
+    epochs: int = 8
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    max_tokens: int = 96
+    seed: int = 20261125
+    max_positive_weight: float = 8.0
+
+
+@dataclass
+class FineTuned:
+    """The trained adapter (a PEFT model) and the head's weights, already scaled."""
+
+    model: Any
+    coef: npt.NDArray[np.float32]
+    intercept: npt.NDArray[np.float32]
+
+
+def fine_tune(
+    texts: Sequence[str],
+    labels: npt.NDArray[np.bool_],
+    label_mask: npt.NDArray[np.bool_],
+    weights: npt.NDArray[np.float32],
+    settings: FineTuneSettings | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> FineTuned:
+    """Train the adapter and head on ``texts`` (already normalised model inputs)."""
+    settings = settings or FineTuneSettings()
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(settings.seed)
+    tokenizer = load_tokenizer()
+    lora = LoraConfig(
+        r=settings.rank,
+        lora_alpha=2 * settings.rank,
+        target_modules=["query", "key", "value", "dense"],
+        lora_dropout=0.1,
+    )
+    model = get_peft_model(load_base(), lora)
+    head = torch.nn.Linear(DIMENSION, labels.shape[1])
+    trainable = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    optimiser = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=0.01)
+    y = torch.tensor(labels, dtype=torch.float32)
+    m = torch.tensor(label_mask, dtype=torch.float32)
+    w = torch.tensor(weights, dtype=torch.float32).unsqueeze(1)
+    positives = (y * m).sum(0)
+    negatives = ((1 - y) * m).sum(0)
+    pos_weight = (negatives / positives.clamp(min=1)).clamp(max=settings.max_positive_weight)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    rng = np.random.default_rng(settings.seed)
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        total = 0.0
+        order = rng.permutation(len(texts))
+        for start in range(0, len(order), settings.batch_size):
+            idx = order[start : start + settings.batch_size]
+            batch = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=settings.max_tokens,
+                return_tensors="pt",
+            )
+            pooled = mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
+            raw = loss_fn(head(pooled * SCALE), y[idx]) * m[idx] * w[idx]
+            loss = raw.sum() / (m[idx] * w[idx]).sum().clamp(min=1e-6)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += loss.item()
+        progress(f"fine-tuning: epoch {epoch} of {settings.epochs}, loss {total:.2f}")
+    model.eval()
+    with torch.no_grad():
+        coef = (head.weight * SCALE).numpy().astype(np.float32)
+        intercept = head.bias.numpy().astype(np.float32)
+    return FineTuned(model=model, coef=coef, intercept=intercept)
