@@ -1,0 +1,138 @@
+"""``classguard train``, ``evaluate`` and ``bench``: building and measuring the classifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli_base import ConfigOption, RosterOption, app, console, fail
+from bot.services import SetupError, classifier_for, roster_from, settings_from
+from classifiers.categories import Category
+from classifiers.datasets import DataError, read_labelled, read_olid, read_public, school_examples
+from classifiers.embedder import bundled_adapter_path
+from classifiers.evaluate import Report, judge_all, offensive_macro_f1, report
+
+
+@app.command()
+def train(
+    public: Annotated[
+        Path | None,
+        typer.Option(help="Folder of public data sets (OLID, Davidson, ToxiGen) to add."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
+) -> None:
+    """Rebuild the per-category heads from the labelled examples (reproducibly)."""
+    from classifiers.finetune import FineTuneSettings
+    from classifiers.train import train as fit
+
+    try:
+        school = school_examples("train")
+        extra = read_public(public) if public else []
+    except (DataError, OSError) as exc:
+        raise fail(str(exc)) from None
+    out = out or bundled_adapter_path()
+    with console.status("training") as status:
+        heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress=status.update)
+    table = Table("category", "threshold", title=f"Heads written to {out}")
+    for category, threshold in zip(heads.categories, heads.thresholds, strict=True):
+        table.add_row(category.value, f"{threshold:.3f}")
+    console.print(table)
+    console.print(f"{len(school)} school-chat examples, {len(extra)} public examples")
+
+
+def print_report(result: Report) -> None:
+    """Per-category figures, the overall ones and the worst mistakes."""
+    table = Table("category", "precision", "recall", "F1", "support", title="Per category")
+    for category in Category:
+        f = result.figures[category]
+        table.add_row(
+            category.value, f"{f.precision:.3f}", f"{f.recall:.3f}", f"{f.f1:.3f}", str(f.support)
+        )
+    console.print(table)
+    console.print(f"messages: {result.examples}, acceptable: {result.acceptable}")
+    console.print(f"macro-F1: {result.macro_f1:.3f}")
+    console.print(
+        f"false positives on acceptable messages: {result.false_positive_rate:.2%} "
+        f"({result.acceptable_flagged} of {result.acceptable})"
+    )
+    for title, mistakes in (
+        ("Worst false positives", result.false_positives),
+        ("Worst misses", result.false_negatives),
+    ):
+        table = Table("text", "expected", "predicted", "score", title=title)
+        for m in mistakes:
+            table.add_row(
+                m.text,
+                ",".join(m.expected) or "-",
+                ",".join(m.predicted) or "-",
+                f"{m.confidence:.2f}",
+            )
+        console.print(table)
+
+
+@app.command()
+def evaluate(
+    labelled: Annotated[
+        Path | None,
+        typer.Argument(help="JSON Lines of {text, labels, media?} (default: the held-out set)."),
+    ] = None,
+    roster: RosterOption = None,
+    config: ConfigOption = None,
+    olid: Annotated[
+        Path | None,
+        typer.Option(help="Public data folder: also score OFF vs NOT on OLID's held-out part."),
+    ] = None,
+) -> None:
+    """Print precision, recall and F1 per category, macro-F1 and false positives."""
+    try:
+        settings = settings_from(config)
+        examples = read_labelled(labelled) if labelled else school_examples("heldout")
+        classifier = classifier_for(settings)
+        class_roster = roster_from(roster)
+    except (SetupError, DataError) as exc:
+        raise fail(str(exc)) from None
+    with console.status(f"judging {len(examples)} messages"):
+        judgements = judge_all(classifier, examples, class_roster)
+    print_report(report(examples, judgements))
+    if olid is not None:
+        try:
+            held = list(read_olid(olid, heldout=True))
+        except OSError as exc:
+            raise fail(f"{olid}: {exc}") from None
+        with console.status(f"judging {len(held)} OLID tweets"):
+            olid_judgements = judge_all(classifier, held)
+        score = offensive_macro_f1(held, olid_judgements)
+        console.print(f"OLID held-out ({len(held)} tweets) OFF vs NOT macro-F1: {score:.3f}")
+
+
+@app.command()
+def bench(
+    messages: Annotated[int, typer.Option(help="Messages in the batched run.")] = 1000,
+    singles: Annotated[int, typer.Option(help="One-message calls for the latency figures.")] = 200,
+    detoxify: Annotated[bool, typer.Option(help="Also measure a Detoxify model.")] = True,
+) -> None:
+    """Throughput, latency and peak memory, beside a Detoxify-architecture model."""
+    from classifiers.bench import run_side
+
+    with console.status("measuring ClassGuard"):
+        ours = run_side("classguard", messages, singles)
+    sides = [ours]
+    if detoxify:
+        with console.status("measuring a Detoxify model (BERT-base, random weights)"):
+            sides.append(run_side("detoxify", max(messages // 4, 64), max(singles // 4, 20)))
+    table = Table("", *(s.name for s in sides), title="classguard bench")
+    table.add_row("batched messages/s", *(f"{s.batched_per_second:.0f}" for s in sides))
+    table.add_row("p50 one message (ms)", *(f"{s.p50_ms:.1f}" for s in sides))
+    table.add_row("p95 one message (ms)", *(f"{s.p95_ms:.1f}" for s in sides))
+    table.add_row("peak RSS (MB)", *(f"{s.peak_rss_mb:.0f}" for s in sides))
+    console.print(table)
+    if len(sides) == 2:
+        ratio = ours.batched_per_second / sides[1].batched_per_second
+        console.print(f"ClassGuard throughput is {ratio:.1f}x the Detoxify model's")
