@@ -13,6 +13,7 @@ from bot.commands import (  # noqa: F401  (registers commands)
     classify,
     digest,
     models,
+    purge,
     run,
     setup,
     whatsapp,

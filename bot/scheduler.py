@@ -1,4 +1,5 @@
-"""The weekly SLT digest on a schedule that survives restarts and several workers.
+"""The weekly SLT digest and the daily retention purge, on a schedule that survives
+restarts and several workers.
 
 APScheduler 3 keeps the job in the ``apscheduler_jobs`` table of ClassGuard's own
 database, so a digest missed while the machine was off goes out when it starts
@@ -6,6 +7,11 @@ again (within :data:`MISFIRE_GRACE`). Every worker sharing the database runs the
 schedule; when they fire together, the unique week in ``digest_runs`` lets only
 one of them queue the digest (:func:`moderation.digest.queue_digest`). The outbox
 worker then delivers it like any other notification.
+
+The same scheduler deletes records past the school's retention period every
+night (:func:`storage.retention.purge_expired`); a purge missed while ClassGuard
+was stopped runs when it starts again. Workers purging together is harmless:
+whichever comes second finds nothing left to delete.
 """
 
 from __future__ import annotations
@@ -28,12 +34,16 @@ from config.schema import Settings
 from moderation.digest import build_digest, due_week, queue_digest, week_queued
 from storage.models import OutboxItem
 from storage.repository import IncidentLog
+from storage.retention import PurgeCounts, purge_expired
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "classguard-weekly-digest"
+PURGE_JOB_ID = "classguard-retention-purge"
 #: How late a missed digest may still go out (the machine was off on Friday).
 MISFIRE_GRACE = timedelta(days=3)
+#: The nightly purge's wall-clock time in the school's timezone: 03:30, when groups are quiet.
+PURGE_HOUR, PURGE_MINUTE = 3, 30
 
 
 def digest_trigger(config: DigestConfig) -> CronTrigger:
@@ -44,6 +54,11 @@ def digest_trigger(config: DigestConfig) -> CronTrigger:
         minute=config.minute,
         timezone=ZoneInfo(config.timezone),
     )
+
+
+def purge_trigger(config: DigestConfig) -> CronTrigger:
+    """Every night at 03:30 in the school's timezone (the digest's)."""
+    return CronTrigger(hour=PURGE_HOUR, minute=PURGE_MINUTE, timezone=ZoneInfo(config.timezone))
 
 
 class DigestJob:
@@ -88,20 +103,71 @@ def run_digest_job() -> None:
     _job.fire()
 
 
+class PurgeJob:
+    """What the nightly schedule does: delete records past the retention period."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        log: IncidentLog,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log = log
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def fire(self) -> PurgeCounts:
+        """Purge now; returns how many rows each table lost."""
+        retention = timedelta(days=self.settings.school.retention_days)
+        counts = purge_expired(self.log, self.clock(), retention)
+        log.info("retention purge deleted %s", counts.by_table())
+        return counts
+
+
+_purge_job: PurgeJob | None = None
+
+
+def run_purge_job() -> None:
+    """The nightly purge's entry point."""
+    if _purge_job is None:
+        log.warning("the retention purge fired before start_digest_scheduler set it up")
+        return
+    _purge_job.fire()
+
+
+def _schedule(
+    scheduler: BackgroundScheduler,
+    func: Callable[[], None],
+    trigger: CronTrigger,
+    job_id: str,
+    name: str,
+) -> None:
+    """Add a stored job once, or move it if its time changed."""
+    job = scheduler.get_job(job_id)
+    if job is None:
+        with contextlib.suppress(ConflictingIdError):  # another worker added it just now
+            scheduler.add_job(func, trigger, id=job_id, name=name)
+    elif repr(job.trigger) != repr(trigger):
+        scheduler.reschedule_job(job_id, trigger=trigger)
+
+
 def start_digest_scheduler(
     settings: Settings,
     engine: Engine,
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> BackgroundScheduler:
-    """Start the weekly digest's scheduler in a background thread; ``shutdown()`` it on exit.
+    """Start the scheduler of the weekly digest and the nightly retention purge in a
+    background thread; ``shutdown()`` it on exit.
 
-    The job is kept in the database. If the school changed the digest's day or
+    The jobs are kept in the database. If the school changed the digest's day or
     time, the stored job is moved to the new time; otherwise it is left as it is,
     so a run missed while ClassGuard was stopped still happens now.
     """
-    global _job
-    _job = DigestJob(settings, IncidentLog(engine), clock)
+    global _job, _purge_job
+    incident_log = IncidentLog(engine)
+    _job = DigestJob(settings, incident_log, clock)
+    _purge_job = PurgeJob(settings, incident_log, clock)
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         job_defaults={
@@ -112,12 +178,15 @@ def start_digest_scheduler(
         timezone=ZoneInfo(settings.digest.timezone),
     )
     scheduler.start(paused=True)
-    trigger = digest_trigger(settings.digest)
-    job = scheduler.get_job(JOB_ID)
-    if job is None:
-        with contextlib.suppress(ConflictingIdError):  # another worker added it just now
-            scheduler.add_job(run_digest_job, trigger, id=JOB_ID, name="weekly SLT digest")
-    elif repr(job.trigger) != repr(trigger):
-        scheduler.reschedule_job(JOB_ID, trigger=trigger)
+    _schedule(
+        scheduler, run_digest_job, digest_trigger(settings.digest), JOB_ID, "weekly SLT digest"
+    )
+    _schedule(
+        scheduler,
+        run_purge_job,
+        purge_trigger(settings.digest),
+        PURGE_JOB_ID,
+        "nightly retention purge",
+    )
     scheduler.resume()
     return scheduler

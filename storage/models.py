@@ -1,8 +1,9 @@
 """The incident log's tables.
 
 Incidents and their events are append-only: a correction (false positive,
-pardon, note) is a new :class:`IncidentEvent`, never an edit. Only the text of
-flagged messages is stored; acceptable messages leave a daily count alone.
+pardon, note) is a new :class:`IncidentEvent`, never an edit. The one deletion is
+the purge past the school's retention period (:mod:`storage.retention`). Only the
+text of flagged messages is stored; acceptable messages leave a daily count alone.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
-from sqlalchemy import Engine, func, select, table
+from sqlalchemy import Engine, column, func, select, table
 
 from bot.scheduler import JOB_ID, DigestJob, digest_trigger, start_digest_scheduler
 from config.schema import Settings
@@ -105,8 +105,11 @@ def test_workers_firing_together_queue_one_digest(db_url: str, engine: Engine) -
 
 
 def _stored_jobs(engine: Engine) -> int:
+    """Stored digest jobs (the nightly retention purge has a row of its own)."""
+    jobs = table("apscheduler_jobs", column("id"))
+    query = select(func.count()).select_from(jobs).where(jobs.c.id == JOB_ID)
     with engine.connect() as conn:
-        return int(conn.scalar(select(func.count()).select_from(table("apscheduler_jobs"))) or 0)
+        return int(conn.scalar(query) or 0)
 
 
 def _wait_for_digest(log: IncidentLog) -> list[OutboxItem]:

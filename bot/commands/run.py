@@ -3,7 +3,8 @@
 Each adapter is a :class:`Service`: started first (so its outbox channels can
 deliver), then run concurrently with the others and the outbox worker until
 SIGINT or SIGTERM. Adding a platform means adding its service in
-:func:`services_for`.
+:func:`services_for`. The scheduler of the weekly digest and the nightly
+retention purge runs alongside, in a background thread.
 """
 
 from __future__ import annotations
@@ -171,11 +172,11 @@ def run(
         raise fail(str(exc)) from None
     names = ", ".join(s.name for s in services)
     console.print(f"ClassGuard running: {names}{' (dry run)' if dry_run else ''}. Ctrl-C stops.")
-    digests = start_digest_scheduler(settings, incident_log.engine)
+    scheduler = start_digest_scheduler(settings, incident_log.engine)
     try:
         asyncio.run(_until_signalled(services, incident_log, interval, email))
     except SetupError as exc:
         raise fail(str(exc)) from None
     finally:
-        digests.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
     console.print("ClassGuard stopped.")
