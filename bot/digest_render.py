@@ -213,18 +213,7 @@ def _draw_trend(axes: Any, digest: Digest) -> None:
     axes.set_ylim(0, max(max(bottom), 1) * 1.15)
     axes.set_xlabel("week beginning", fontsize=8, color=MUTED)
     if any(bottom):
-        handles, labels = axes.get_legend_handles_labels()
-        axes.legend(
-            handles[::-1],
-            labels[::-1],
-            loc="lower right",
-            bbox_to_anchor=(1, 1),
-            fontsize=9,
-            frameon=False,
-            ncols=4,
-            handlelength=1,
-            labelcolor=INK,
-        )
+        _legend(axes, columns=4)
 
 
 def _draw_headings(axes: Any, digest: Digest) -> None:
@@ -257,6 +246,11 @@ def _draw_headings(axes: Any, digest: Digest) -> None:
     axes.tick_params(axis="y", labelsize=9, labelcolor=INK)
     axes.set_xticks([])
     axes.set_xlim(0, max(max(r.this_week, r.last_week) for r in rows) * 1.15 + 0.4)
+    _legend(axes, columns=2)
+
+
+def _legend(axes: Any, columns: int) -> None:
+    """A legend above the chart's top right, in the order the series were stacked."""
     handles, labels = axes.get_legend_handles_labels()
     axes.legend(
         handles[::-1],
@@ -265,7 +259,7 @@ def _draw_headings(axes: Any, digest: Digest) -> None:
         bbox_to_anchor=(1, 1),
         fontsize=9,
         frameon=False,
-        ncols=2,
+        ncols=columns,
         handlelength=1,
         labelcolor=INK,
     )
