@@ -1,4 +1,4 @@
-"""``classguard classify``, ``train``, ``evaluate`` and ``bench``."""
+"""``classguard classify``: judging JSON Lines of messages from a file or standard input."""
 
 from __future__ import annotations
 
