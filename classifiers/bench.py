@@ -63,7 +63,10 @@ def _classguard_side(count: int, singles: int) -> BenchResult:
 
     classifier = ClassGuardClassifier()
     return _measure(
-        "ClassGuard (MiniLM-L6 int8 + heads)", classifier.judge_many, sample_texts(count), singles
+        "ClassGuard (fine-tuned MiniLM-L6 + heads)",
+        classifier.judge_many,
+        sample_texts(count),
+        singles,
     )
 
 

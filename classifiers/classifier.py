@@ -36,20 +36,24 @@ class FaceCounter(Protocol):
     def __call__(self, image: bytes) -> int | None: ...
 
 
-#: Long messages are read in overlapping windows of this many words (the model reads
-#: at most 128 tokens), up to a cap so that a pasted essay cannot stall the bot.
-WINDOW_WORDS = 80
-WINDOW_STEP = 60
-MAX_WINDOWS = 40
+#: Long messages are read in overlapping windows of this many words, short enough
+#: that one hostile sentence is not drowned by the friendly ones around it, up to a
+#: cap so that a pasted essay cannot stall the bot (the last window is always read).
+LONG_WORDS = 80
+WINDOW_WORDS = 40
+WINDOW_STEP = 30
+MAX_WINDOWS = 64
 
 
 def windows(text: str) -> list[str]:
     """The text itself, or overlapping word windows of a long one; a breach at the end counts."""
     words = text.split()
-    if len(words) <= WINDOW_WORDS:
+    if len(words) <= LONG_WORDS:
         return [text]
-    starts = range(0, len(words) - WINDOW_WORDS + WINDOW_STEP, WINDOW_STEP)
-    return [" ".join(words[s : s + WINDOW_WORDS]) for s in starts][:MAX_WINDOWS]
+    starts = list(range(0, len(words) - WINDOW_WORDS + WINDOW_STEP, WINDOW_STEP))
+    if len(starts) > MAX_WINDOWS:
+        starts = [*starts[: MAX_WINDOWS - 1], len(words) - WINDOW_WORDS]
+    return [" ".join(words[s : s + WINDOW_WORDS]) for s in starts]
 
 
 def face_adjusted(score: float, p: Prepared) -> float:

@@ -5,8 +5,10 @@ LoRA adapter (``data/model``) is merged into it at load time. Pooling is what
 the model's sentence-transformers config says (mean over tokens, then L2
 normalisation); loading through ``transformers`` directly avoids importing
 sentence-transformers, which would cost ~200 MB of memory for nothing here.
-Linear layers are then quantised to int8, about three times the throughput
-on a 2-core CPU; thresholds are calibrated on the same quantised model.
+The model runs in full precision: dynamic int8 quantisation was three times
+faster but made a message's scores depend on the other messages in its batch
+(activations are scaled per batch) and blunted the fine-tuned model, so the same
+message could be flagged alone and missed in company.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def offline() -> None:
 
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    # Deprecation notices from the model libraries mean nothing to a school's user.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
 
 
 def load_tokenizer() -> Any:
@@ -79,7 +83,7 @@ class Embedder:
 
     dimension = DIMENSION
 
-    def __init__(self, adapter: Path | None = None, *, quantise: bool = True) -> None:
+    def __init__(self, adapter: Path | None = None) -> None:
         import torch
 
         self._torch = torch
@@ -89,12 +93,6 @@ class Embedder:
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
-        if quantise:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                    model, {torch.nn.Linear}, dtype=torch.qint8
-                )
         self.model = model
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

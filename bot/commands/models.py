@@ -27,9 +27,15 @@ def train(
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
+    thresholds_only: Annotated[
+        bool,
+        typer.Option(help="Keep the trained model in --out; only choose its thresholds again."),
+    ] = False,
 ) -> None:
     """Rebuild the per-category heads from the labelled examples (reproducibly)."""
     from classifiers.finetune import FineTuneSettings
+    from classifiers.heads import HeadsMissing
+    from classifiers.train import recalibrate
     from classifiers.train import train as fit
 
     try:
@@ -39,7 +45,14 @@ def train(
         raise fail(str(exc)) from None
     out = out or bundled_adapter_path()
     with console.status("training") as status:
-        heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress=status.update)
+        if thresholds_only:
+            try:
+                heads = recalibrate(out, school)
+            except HeadsMissing as exc:
+                raise fail(str(exc)) from None
+        else:
+            settings = FineTuneSettings(epochs=epochs)
+            heads = fit(school, extra, out, settings, progress=status.update)
     table = Table("category", "threshold", title=f"Heads written to {out}")
     for category, threshold in zip(heads.categories, heads.thresholds, strict=True):
         table.add_row(category.value, f"{threshold:.3f}")

@@ -1,0 +1,140 @@
+"""The shipped classifier's behaviour: every category caught, hard negatives left alone.
+
+These assert behaviour on clear cases; the figures (precision, recall, speed)
+come from ``classguard evaluate`` and ``classguard bench``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.categories import Category
+from classifiers.classifier import ClassGuardClassifier
+from classifiers.judgement import Roster
+
+ROSTER = Roster(
+    pupils=("Oliver", "Amelia", "Zara", "Harry", "Noah"),
+    staff=(("Mr Jones", "class teacher"), ("Mrs Patel", "teaching assistant")),
+)
+
+BREACHES = [
+    ("You're a pathetic excuse for a mother, shut your mouth", None, Category.ABUSE),
+    ("Say that again and I'll smash your car windows in", None, Category.THREAT),
+    (
+        "Muslims shouldn't be allowed to send their kids to our school",
+        None,
+        Category.DISCRIMINATION,
+    ),
+    (
+        "Harry is a horrible little boy and he bites everyone, his mum needs to sort him out",
+        None,
+        Category.CHILD_CONCERN,
+    ),
+    (
+        "Mr Jones never replies to anything, he's hopeless at his job",
+        None,
+        Category.STAFF_GRIEVANCE,
+    ),
+    (
+        "Everyone knows the PTA treasurer has been stealing from the summer fair takings",
+        None,
+        Category.DEFAMATION,
+    ),
+    (
+        "Anyone who votes for that party next week is an idiot, they've ruined the country",
+        None,
+        Category.POLITICAL,
+    ),
+    (
+        "Claire, did you ever sort out things with your ex? Ring me tonight, I've got gossip",
+        None,
+        Category.PRIVATE_CHAT,
+    ),
+    ("If you're late the code for the side gate keypad is 5812", None, Category.SECURITY),
+    (
+        "Don't repeat this but the TA was suspended after the complaint investigation",
+        None,
+        Category.CONFIDENTIAL,
+    ),
+    ("Here's the whole class in their costumes at the nativity!", "photo", Category.PUPIL_IMAGE),
+]
+
+ACCEPTABLE = [
+    ("I'm dying to know who won the raffle!", None),
+    ("So grateful to Mr Jones for running football club", None),
+    ("Happy birthday Zara! Have a lovely day", None),
+    ("Bin collections change over Christmas, check the council website", None),
+    ("this flipping printer has jammed again", None),
+    ("Eid Mubarak to all the families celebrating this week", None),
+    ("My wife and I can bring cakes for the sale on Friday", None),
+    ("I've emailed the office about the lunch menu, will let you know what they say", None),
+    ("Found this blue jumper in the playground, name label says Noah", "photo"),
+    ("Does anyone know what time the disco finishes on Friday?", None),
+    ("PE is on Tuesday and Thursday this half term", None),
+    ("Thanks so much, that's really helpful", None),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> ClassGuardClassifier:
+    return ClassGuardClassifier()
+
+
+@pytest.mark.parametrize(("text", "media", "category"), BREACHES)
+def test_each_category_is_caught(
+    classifier: ClassGuardClassifier, text: str, media: str | None, category: Category
+) -> None:
+    judgement = classifier.judge(text, media, ROSTER)
+    assert category in judgement.categories, judgement.scores
+    assert any(e.category is category for e in judgement.evidence)
+
+
+@pytest.mark.parametrize(("text", "media"), ACCEPTABLE)
+def test_hard_negatives_are_left_alone(
+    classifier: ClassGuardClassifier, text: str, media: str | None
+) -> None:
+    judgement = classifier.judge(text, media, ROSTER)
+    assert judgement.categories == (), judgement.scores
+
+
+@pytest.mark.parametrize(
+    ("disguised", "plain"),
+    [
+        ("you are a f u c k i n g idiot", "you are a fucking idiot"),
+        ("you are a f*cking idiot", "you are a fucking idiot"),
+        ("what a m0r0n, total sh1t", "what a moron, total shit"),
+        ("ｙｏｕ ａｒｅ ａ ｆｕｃｋｉｎｇ ｉｄｉｏｔ", "you are a fucking idiot"),
+        ("you are a fu\u200bcking idi\u200bot", "you are a fucking idiot"),
+    ],
+)
+def test_evasions_classify_like_their_plain_form(
+    classifier: ClassGuardClassifier, disguised: str, plain: str
+) -> None:
+    hidden, clear = classifier.judge_many([disguised, plain])
+    assert hidden.categories == clear.categories
+    assert Category.ABUSE in hidden.categories
+    assert any("disguised" in e.detail for e in hidden.evidence)
+
+
+def test_roster_names_are_evidence(classifier: ClassGuardClassifier) -> None:
+    judgement = classifier.judge(
+        "Olivr keeps hitting the other kids, someone needs to tell that boy off", None, ROSTER
+    )
+    assert Category.CHILD_CONCERN in judgement.categories
+    details = [e.detail for e in judgement.evidence if e.source == "name"]
+    assert details == ["pupil named: Olivr"]
+
+
+def test_empty_and_oversized_messages(classifier: ClassGuardClassifier) -> None:
+    filler = "Lovely to see everyone at the school fair, the cakes were great. " * 30
+    empty, huge, tail = classifier.judge_many(
+        ["", "lovely day " * 20000, filler + "Say that again and I'll smash your car windows in"]
+    )
+    assert empty.categories == () and not empty.flagged
+    assert huge.categories == ()
+    assert Category.THREAT in tail.categories
+
+
+def test_a_photo_of_lost_property_is_not_a_pupil_image(classifier: ClassGuardClassifier) -> None:
+    judgement = classifier.judge("Lost: red water bottle, picture attached", "photo", ROSTER)
+    assert Category.PUPIL_IMAGE not in judgement.categories

@@ -1,0 +1,126 @@
+"""The audit and judging commands as a user runs them: ``parse``, ``classify``, ``scan``,
+``demo``, ``init`` and ``check-config``, with the shipped classifier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import bot.cli  # noqa: F401  (registers the commands)
+from bot.cli_base import app, console, err
+from config.loader import example_config_path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "exports"
+runner = CliRunner()
+
+ROSTER = """\
+pupils: [Oliver, Amelia]
+staff:
+  - {name: Mr Jones, role: class teacher}
+"""
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Wide terminals so that rich does not wrap, and a scratch working directory."""
+    monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setattr(err, "width", 200)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+def cli(*args: str, stdin: str | None = None) -> Result:
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def lines(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_parse_prints_one_json_line_per_message() -> None:
+    result = cli("parse", str(FIXTURES / "android_uk.txt"))
+    assert result.exit_code == 0, result.output
+    rows = lines(result.stdout)
+    assert rows and set(rows[0]) == {"timestamp", "author", "text", "media"}
+    assert all(isinstance(r["author"], str) and r["author"] for r in rows)
+
+
+def test_parse_of_a_broken_file_is_one_line() -> None:
+    junk = Path("junk.txt")
+    junk.write_bytes(b"\x00\xff\xfe garbage \x00" * 50)
+    result = cli("parse", str(junk))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_classify_with_the_example_roster(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(ROSTER)
+    source = "\n".join(
+        [
+            json.dumps(
+                {"id": "a", "text": "Mr Jones never replies to anything, he's hopeless at his job"}
+            ),
+            json.dumps({"id": "b", "text": "So grateful to Mr Jones for running football club"}),
+            "this line is not JSON",
+            json.dumps({"id": 3, "text": "", "media": "photo"}),
+        ]
+    )
+    result = cli("classify", "--roster", str(roster), "-", stdin=source)
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in lines(result.stdout)}
+    assert set(rows) == {"a", "b", 3}
+    assert rows["a"]["categories"] == ["staff_grievance"]
+    assert rows["a"]["severity"] == "medium"
+    assert any("Mr Jones" in str(e) for e in rows["a"]["evidence"])  # type: ignore[union-attr]
+    assert rows["b"]["categories"] == [] and rows["b"]["severity"] == "none"
+    assert set(rows["b"]["scores"]) == {  # type: ignore[arg-type]
+        "abuse", "threat", "discrimination", "child_concern", "staff_grievance", "defamation",
+        "political", "private_chat", "security", "confidential", "pupil_image",
+    }  # fmt: skip
+    assert "line 3" in result.stderr and "1 line(s) skipped" in result.stderr
+
+
+def test_scan_reports_breaches_and_writes_json(tmp_path: Path) -> None:
+    chat = example_config_path().with_name("example_chat.txt")
+    report = tmp_path / "scan.json"
+    result = cli("scan", str(chat), "--json", str(report))
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    assert data["breaches"], data
+    assert all(b["clause"] for b in data["breaches"])
+
+
+def test_demo_prints_the_story_of_the_example_chat(tmp_path: Path) -> None:
+    result = cli("demo", "--database", str(tmp_path / "demo.db"))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "ClassGuard demo: Oakfield Primary School" in out
+    assert "privately" in out and "to the group's moderators" in out
+    assert "to senior leadership" in out
+    assert "were not stored" in out
+
+
+def test_init_writes_a_config_that_check_config_accepts(tmp_path: Path) -> None:
+    target = tmp_path / "school.yaml"
+    assert cli("init", str(target)).exit_code == 0
+    assert target.read_text().startswith("#")
+    checked = cli("check-config", str(target))
+    assert checked.exit_code == 0, checked.output
+    again = cli("init", str(target))
+    assert again.exit_code != 0  # never overwrites without --force
+
+
+def test_a_broken_config_is_one_line_naming_file_and_field(tmp_path: Path) -> None:
+    broken = tmp_path / "school.yaml"
+    text = example_config_path().read_text().replace("mode: warn", "mode: shout", 1)
+    broken.write_text(text)
+    result = cli("check-config", str(broken))
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "school.yaml" in message and "mode" in message
