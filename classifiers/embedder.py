@@ -13,6 +13,7 @@ message could be flagged alone and missed in company.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 MAX_TOKENS = 128
-BATCH_SIZE = 32
+BATCH_SIZE = 8
 DIMENSION = 384
 
 
@@ -66,7 +67,7 @@ def load_base() -> Any:
     offline()
     from transformers import AutoModel
 
-    return AutoModel.from_pretrained(model_path()).eval()
+    return AutoModel.from_pretrained(model_path(), low_cpu_mem_usage=True).eval()
 
 
 def mean_pool(hidden: Any, mask: Any) -> Any:
@@ -76,6 +77,35 @@ def mean_pool(hidden: Any, mask: Any) -> Any:
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
     return torch.nn.functional.normalize(pooled, dim=1)
+
+
+class AdapterError(Exception):
+    """The adapter folder holds something this loader does not understand."""
+
+
+def merge_lora(model: Any, adapter: Path) -> None:
+    """Add a LoRA adapter saved by PEFT into ``model``'s weights, in place.
+
+    Merging by hand (W += B·A·alpha/r for each adapted layer) gives the same
+    weights as PEFT's ``merge_and_unload`` without importing PEFT, which is only
+    needed to train and would add ~150 MB to every running bot.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("fan_in_fan_out"):
+        raise AdapterError(f"{adapter}: not a plain LoRA adapter")
+    rank = int(config["r"])
+    scaling = config["lora_alpha"] / (rank**0.5 if config.get("use_rslora") else rank)
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    with torch.no_grad():
+        for key, a in weights.items():
+            if not key.endswith(".lora_A.weight"):
+                continue
+            path = key.removeprefix("base_model.model.").removesuffix(".lora_A.weight")
+            b = weights[key.replace(".lora_A.", ".lora_B.")]
+            model.get_submodule(path).weight += (b @ a) * scaling
 
 
 class Embedder:
@@ -90,9 +120,7 @@ class Embedder:
         self.tokenizer = load_tokenizer()
         model = load_base()
         if adapter is not None:
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+            merge_lora(model, adapter)
         self.model = model
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

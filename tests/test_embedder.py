@@ -1,0 +1,54 @@
+"""The shipped adapter merged by hand gives the model PEFT itself would build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.embedder import (
+    AdapterError,
+    Embedder,
+    bundled_adapter_path,
+    load_base,
+    load_tokenizer,
+    mean_pool,
+)
+
+TEXTS = [
+    "Mr Jones never replies to anything, he's hopeless at his job",
+    "Happy birthday Zara! Have a lovely day",
+    "",
+]
+
+
+def test_hand_merge_matches_peft() -> None:
+    import torch
+    from peft import PeftModel
+
+    reference = PeftModel.from_pretrained(load_base(), str(bundled_adapter_path()))
+    reference = reference.merge_and_unload().eval()
+    tokenizer = load_tokenizer()
+    batch = tokenizer([t or " " for t in TEXTS], padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        expected = mean_pool(reference(**batch).last_hidden_state, batch["attention_mask"])
+    ours = Embedder(bundled_adapter_path()).embed(TEXTS)
+    np.testing.assert_allclose(ours, expected.numpy(), atol=1e-5)
+    plain = Embedder().embed(TEXTS)
+    assert not np.allclose(plain, ours, atol=1e-3)  # the adapter does change the model
+
+
+def test_scores_do_not_depend_on_the_batch() -> None:
+    embedder = Embedder(bundled_adapter_path())
+    alone = embedder.embed(TEXTS[:1])
+    together = embedder.embed([TEXTS[0], "a much longer message " * 20, "hi"])
+    np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
+
+
+def test_an_unknown_adapter_kind_is_refused(tmp_path: Path) -> None:
+    config = json.loads((bundled_adapter_path() / "adapter_config.json").read_text())
+    (tmp_path / "adapter_config.json").write_text(json.dumps({**config, "use_dora": True}))
+    with pytest.raises(AdapterError, match="not a plain LoRA adapter"):
+        Embedder(tmp_path)
