@@ -18,6 +18,7 @@ from bot.outbox_worker import DeliveryStats, OutboxWorker
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.service import WhatsAppParts, build_whatsapp, whatsapp_channel
 from bot.whatsapp.webapp import create_app
+from classifiers.judgement import Classifier
 from config.loader import load_settings
 from config.schema import Settings
 from moderation.pipeline import Pipeline
@@ -183,15 +184,21 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_app(log: IncidentLog) -> AsyncIterator[Harness]:
-    """The WhatsApp web app served by uvicorn on 127.0.0.1, talking to a fake Twilio."""
+async def running_app(
+    log: IncidentLog, classifier: Classifier | None = None
+) -> AsyncIterator[Harness]:
+    """The WhatsApp web app served by uvicorn on 127.0.0.1, talking to a fake Twilio.
+
+    The keyword classifier keeps the adapter's tests independent of the model's
+    judgement; pass the shipped classifier to run the whole of ClassGuard.
+    """
     fake = FakeTwilio().start()
     enforce = fake.add_conversation(ENFORCE_GROUP, "Year 5 Parents (Rowan Class)")
     fake.add_conversation(WARN_GROUP, "Year 6 Parents (Elm Class)")
     parent = fake.add_participant(enforce.sid, PARENT, "Dan Smith", GROUP_NUMBER)
     fake.add_participant(enforce.sid, OTHER_PARENT, "Karen Jones", GROUP_NUMBER)
     settings = whatsapp_settings()
-    pipeline = Pipeline(settings, KeywordClassifier(), log)
+    pipeline = Pipeline(settings, classifier or KeywordClassifier(), log)
     parts = build_whatsapp(settings, pipeline, http_client=fake.http_client(), env=ENV)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
