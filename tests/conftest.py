@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.repository import IncidentLog
+from tests.fake_telegram import FakeTelegram
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -58,3 +59,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 def incident_log(engine: Engine) -> IncidentLog:
     """The incident log on a migrated database."""
     return IncidentLog(engine)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    """A fake Telegram Bot API server on 127.0.0.1 for the bot under test."""
+    with FakeTelegram() as server:
+        yield server

@@ -6,8 +6,6 @@ alone; these show the same promises hold with the model that ships.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from classifiers.classifier import ClassGuardClassifier
@@ -26,12 +24,6 @@ BENIGN = "Does anyone know what time the disco finishes on Friday?"
 @pytest.fixture(scope="module")
 def classifier() -> ClassGuardClassifier:
     return ClassGuardClassifier()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 async def test_whatsapp_enforce_group_refuses_a_threat_and_passes_a_benign_message(

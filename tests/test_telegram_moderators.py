@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from config.schema import Mode
@@ -26,12 +24,6 @@ from tests.telegram_harness import (
     say,
     school,
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def breaches(fake: FakeTelegram, count: int, sender: dict[str, object] = PARENT) -> None:

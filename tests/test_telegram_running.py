@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -22,12 +22,6 @@ from storage.repository import IncidentLog
 from tests.fake_telegram import TOKEN, FakeTelegram, user
 from tests.support import KeywordClassifier
 from tests.telegram_harness import GROUP, GROUP_ID, OTHER, PARENT, Running, say, school
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 async def test_a_restart_mid_stream_loses_and_duplicates_nothing(

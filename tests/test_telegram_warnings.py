@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.outbox_worker import OutboxWorker
@@ -26,12 +24,6 @@ from tests.telegram_harness import (
     say,
     school,
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def outbox(log: IncidentLog, kind: str) -> list[OutboxItem]:
