@@ -67,6 +67,13 @@ def face_adjusted(score: float, p: Prepared) -> float:
     return (score + 1.0) / 2.0 if p.faces > 0 else score / 2.0
 
 
+def count_faces_lazily(image: bytes) -> int | None:
+    """OpenCV's face counter, imported on the first picture: OpenCV costs ~35 MB of memory."""
+    from classifiers.faces import count_faces
+
+    return count_faces(image)
+
+
 class ClassGuardClassifier:
     """Judges parents' messages against the policy categories.
 
@@ -92,11 +99,7 @@ class ClassGuardClassifier:
             self.thresholds[self.heads.categories.index(category)] = value
         self.extra = extra
         self.extra_threshold = extra_threshold
-        if faces is None:
-            from classifiers.faces import count_faces
-
-            faces = count_faces
-        self.faces = faces
+        self.faces = faces or count_faces_lazily
 
     def judge_many(
         self,

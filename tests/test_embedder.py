@@ -1,4 +1,4 @@
-"""The shipped adapter merged by hand gives the model PEFT itself would build."""
+"""The running bot's embedder gives what the training stack (transformers + PEFT) would."""
 
 from __future__ import annotations
 
@@ -8,36 +8,54 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from classifiers.datasets import school_examples
 from classifiers.embedder import (
+    MAX_TOKENS,
     AdapterError,
     Embedder,
     bundled_adapter_path,
-    load_base,
-    load_tokenizer,
     mean_pool,
 )
+from classifiers.finetune import load_base, load_tokenizer
 
 TEXTS = [
     "Mr Jones never replies to anything, he's hopeless at his job",
     "Happy birthday Zara! Have a lovely day",
     "",
+    "Zoë's mum — café at 3? 🎉🎂 ＦＵＬＬＷＩＤＴＨ and 日本語",
+    "a very long message about the school fair " * 40,
 ]
 
 
-def test_hand_merge_matches_peft() -> None:
+def test_hand_merge_and_plain_encoder_match_peft_and_transformers() -> None:
     import torch
     from peft import PeftModel
 
     reference = PeftModel.from_pretrained(load_base(), str(bundled_adapter_path()))
     reference = reference.merge_and_unload().eval()
     tokenizer = load_tokenizer()
-    batch = tokenizer([t or " " for t in TEXTS], padding=True, return_tensors="pt")
+    batch = tokenizer(
+        [t or " " for t in TEXTS],
+        padding=True,
+        truncation=True,
+        max_length=MAX_TOKENS,
+        return_tensors="pt",
+    )
     with torch.inference_mode():
         expected = mean_pool(reference(**batch).last_hidden_state, batch["attention_mask"])
     ours = Embedder(bundled_adapter_path()).embed(TEXTS)
     np.testing.assert_allclose(ours, expected.numpy(), atol=1e-5)
     plain = Embedder().embed(TEXTS)
     assert not np.allclose(plain, ours, atol=1e-3)  # the adapter does change the model
+
+
+def test_tokens_match_the_training_tokenizer() -> None:
+    texts = [e.text for e in school_examples("heldout")] + TEXTS
+    reference = load_tokenizer()(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    ours = Embedder().tokenizer.encode_batch(texts)
+    pairs = zip(texts, reference, ours, strict=True)
+    mismatched = [t for t, r, o in pairs if r != o.ids[: sum(o.attention_mask)]]
+    assert mismatched == []
 
 
 def test_scores_do_not_depend_on_the_batch() -> None:
