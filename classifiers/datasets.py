@@ -77,9 +77,7 @@ def read_olid(folder: Path, *, heldout: bool, limit: int | None = None) -> Itera
     """OLID training rows: OFF counts as abuse, NOT as acceptable."""
     path = folder / "olid" / "olid-training-v1.0.tsv"
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = [
-            r for r in csv.DictReader(handle, delimiter="\t") if in_heldout(r["id"]) == heldout
-        ]
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if in_heldout(r["id"]) == heldout]
     rows.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
     for row in rows[:limit]:
         labels = frozenset({Category.ABUSE}) if row["subtask_a"] == "OFF" else frozenset()
