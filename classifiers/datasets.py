@@ -73,11 +73,27 @@ def read_labelled(path: Path) -> list[Example]:
     return examples
 
 
+def read_rows(path: Path, columns: set[str], delimiter: str = ",") -> list[dict[str, str]]:
+    """A public CSV or TSV file's rows; a missing, unreadable or wrongly shaped file is an error."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            missing = columns - set(reader.fieldnames or ())
+            if missing:
+                raise DataError(f"{path}: expected column(s) {', '.join(sorted(missing))}")
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    if any(None in row.values() for row in rows):
+        raise DataError(f"{path}: some rows have fewer fields than the header")
+    return rows
+
+
 def read_olid(folder: Path, *, heldout: bool, limit: int | None = None) -> Iterator[Example]:
     """OLID training rows: OFF counts as abuse, NOT as acceptable."""
     path = folder / "olid" / "olid-training-v1.0.tsv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle, delimiter="\t") if in_heldout(r["id"]) == heldout]
+    rows = read_rows(path, {"id", "tweet", "subtask_a"}, delimiter="\t")
+    rows = [r for r in rows if in_heldout(r["id"]) == heldout]
     rows.sort(key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
     for row in rows[:limit]:
         labels = frozenset({Category.ABUSE}) if row["subtask_a"] == "OFF" else frozenset()
@@ -86,9 +102,7 @@ def read_olid(folder: Path, *, heldout: bool, limit: int | None = None) -> Itera
 
 def read_davidson(folder: Path, limit: int = 400) -> Iterator[Example]:
     """Davidson's tweets (a deterministic sample): hate speech, offensive, or neither."""
-    path = folder / "davidson" / "labeled_data.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_rows(folder / "davidson" / "labeled_data.csv", {"tweet", "class"})
     rows.sort(key=lambda r: hashlib.sha256(r["tweet"].encode()).hexdigest())
     for row in rows[:limit]:
         kind = row["class"]
@@ -100,13 +114,20 @@ def read_davidson(folder: Path, limit: int = 400) -> Iterator[Example]:
 
 def read_toxigen(folder: Path, per_file: int = 30) -> Iterator[Example]:
     """ToxiGen statements: hate about a group is discrimination; neutral is acceptable."""
-    for path in sorted((folder / "toxigen").glob("*_1k.txt")):
+    paths = sorted((folder / "toxigen").glob("*_1k.txt"))
+    if not paths:
+        raise DataError(f"{folder / 'toxigen'}: no ToxiGen files (*_1k.txt)")
+    for path in paths:
         labels = (
             frozenset({Category.DISCRIMINATION}) if path.name.startswith("hate_") else frozenset()
         )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: cannot read ({exc})") from None
         statements = dict.fromkeys(
             part.strip().removeprefix("- ").strip()
-            for line in path.read_text(encoding="utf-8").splitlines()
+            for line in text.splitlines()
             for part in line.split("\\n")
         )
         kept = [s for s in statements if len(s) >= 12][:per_file]

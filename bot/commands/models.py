@@ -41,7 +41,7 @@ def train(
     try:
         school = school_examples("train")
         extra = read_public(public) if public else []
-    except (DataError, OSError) as exc:
+    except DataError as exc:
         raise fail(str(exc)) from None
     out = out or bundled_adapter_path()
     with console.status("training") as status:
@@ -117,8 +117,8 @@ def evaluate(
     if olid is not None:
         try:
             held = list(read_olid(olid, heldout=True))
-        except OSError as exc:
-            raise fail(f"{olid}: {exc}") from None
+        except DataError as exc:
+            raise fail(str(exc)) from None
         with console.status(f"judging {len(held)} OLID tweets"):
             olid_judgements = judge_all(classifier, held)
         score = offensive_macro_f1(held, olid_judgements)
