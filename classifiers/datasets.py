@@ -54,14 +54,18 @@ def school_examples(split: str) -> list[Example]:
     return [e for e in examples if in_heldout(e.text) == (split == "heldout")]
 
 
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A data file's text; a missing or undecodable file is an error naming it."""
+    try:
+        return path.read_text(encoding=encoding)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+
+
 def read_labelled(path: Path) -> list[Example]:
     """Read JSON Lines of ``{"text", "labels", "media"?}``; a bad line is an error naming it."""
     examples = []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_text(path, "utf-8-sig").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -121,13 +125,9 @@ def read_toxigen(folder: Path, per_file: int = 30) -> Iterator[Example]:
         labels = (
             frozenset({Category.DISCRIMINATION}) if path.name.startswith("hate_") else frozenset()
         )
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: cannot read ({exc})") from None
         statements = dict.fromkeys(
             part.strip().removeprefix("- ").strip()
-            for line in text.splitlines()
+            for line in read_text(path).splitlines()
             for part in line.split("\\n")
         )
         kept = [s for s in statements if len(s) >= 12][:per_file]

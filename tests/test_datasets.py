@@ -83,6 +83,7 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
         ("no_column", "olid-training-v1.0.tsv: expected column(s) subtask_a"),
         ("short_row", "olid-training-v1.0.tsv: some rows have fewer fields"),
         ("no_toxigen", "toxigen: no ToxiGen files"),
+        ("toxigen_not_utf8", "hate_group_1k.txt: cannot read"),
     ],
 )
 def test_a_broken_public_folder_is_an_error_naming_the_file(
@@ -98,6 +99,8 @@ def test_a_broken_public_folder_is_an_error_naming_the_file(
         olid.write_text("id\ttweet\n1\thello\n", encoding="utf-8")
     elif broken == "short_row":
         olid.write_text(OLID_HEADER + "1\thello\n", encoding="utf-8")
+    elif broken == "toxigen_not_utf8":
+        (folder / "toxigen" / "hate_group_1k.txt").write_bytes(b"- \xff\xfe hateful\n")
     else:
         for path in (folder / "toxigen").iterdir():
             path.unlink()
