@@ -15,7 +15,7 @@ message could be flagged alone and missed in company.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 MAX_TOKENS = 128
-BATCH_SIZE = 8
+#: Tokens run through the encoder at once: enough for large, efficient matrix
+#: products, small enough to keep memory flat however many messages arrive.
+TOKENS_PER_PASS = 2048
 DIMENSION = 384
 
 
@@ -48,6 +50,18 @@ def mean_pool(hidden: Any, mask: Any) -> Any:
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
     return torch.nn.functional.normalize(pooled, dim=1)
+
+
+def passes(order: Sequence[int], lengths: Sequence[int]) -> Iterator[list[int]]:
+    """Split indices, shortest first, into runs whose padded size fits :data:`TOKENS_PER_PASS`."""
+    batch: list[int] = []
+    for i in order:
+        if batch and lengths[i] * (len(batch) + 1) > TOKENS_PER_PASS:
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
 
 
 class AdapterError(Exception):
@@ -90,28 +104,27 @@ class Embedder:
         import torch
         from tokenizers import Tokenizer
 
-        from classifiers.minilm import MiniLM
+        from classifiers.minilm import MiniLM, read_weights
 
         self._torch = torch
         self.tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.model = MiniLM.load(model_path())
+        self.tokenizer.no_padding()  # the packaged tokenizer.json pads to 128
+        weights, config = read_weights(model_path())
         if adapter is not None:
-            merge_lora(self.model.weights, adapter)
+            merge_lora(weights, adapter)
+        self.model = MiniLM(weights, config)
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed texts; batches are formed by length so little time goes on padding."""
+        """Embed texts, shortest first, so messages of a pass have similar lengths."""
         torch = self._torch
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ids = [e.ids for e in self.tokenizer.encode_batch([t or " " for t in texts])]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         with torch.inference_mode():
-            for start in range(0, len(order), BATCH_SIZE):
-                idx = order[start : start + BATCH_SIZE]
-                encodings = self.tokenizer.encode_batch([texts[i] or " " for i in idx])
-                ids = torch.tensor([e.ids for e in encodings])
-                mask = torch.tensor([e.attention_mask for e in encodings])
-                out[idx] = mean_pool(self.model(ids, mask), mask).numpy()
+            for batch in passes(order, [len(i) for i in ids]):
+                pooled = self.model([ids[i] for i in batch])
+                out[batch] = torch.nn.functional.normalize(pooled, dim=1).numpy()
         return out
 
 

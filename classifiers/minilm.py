@@ -6,11 +6,17 @@ this model, from the same packaged weights, but without importing
 the distributed-tensor machinery, about 150 MB of memory that a 2-core school
 server should not spend on a model this small. Training still goes through
 ``transformers`` and PEFT; a test checks both give the same embeddings.
+
+Messages are run *packed*: the tokens of every message in a batch sit in one
+long matrix, so the dense layers (nine tenths of the work) never multiply
+padding. Only attention, which must keep messages apart, pads them to the
+longest message of the batch.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +24,37 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+Weights = dict[str, torch.Tensor]
+
+
+def read_weights(folder: Path) -> tuple[Weights, dict[str, Any]]:
+    """``model.safetensors`` (named as in ``BertModel``) and ``config.json`` of a model folder."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    weights = load_file(str(folder / "model.safetensors"))
+    return {k.removeprefix("bert."): v for k, v in weights.items()}, config
+
 
 class MiniLM:
     """A BERT encoder's forward pass over a dict of weights named as in ``BertModel``.
 
-    The weights are plain tensors, so a LoRA adapter can be merged into them by
-    name (see :func:`classifiers.embedder.merge_lora`).
+    Build it after any LoRA adapter has been merged into ``weights`` (see
+    :func:`classifiers.embedder.merge_lora`): the query, key and value weights
+    are joined here into one matrix per layer.
     """
 
-    def __init__(self, weights: dict[str, torch.Tensor], config: dict[str, Any]) -> None:
-        self.weights = weights
-        self.layers = int(config["num_hidden_layers"])
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config["layer_norm_eps"])
+    def __init__(self, weights: Weights, config: dict[str, Any]) -> None:
         if config.get("hidden_act", "gelu") != "gelu":
             raise ValueError(f"unsupported activation {config['hidden_act']!r}")
-
-    @classmethod
-    def load(cls, folder: Path) -> MiniLM:
-        """Read ``config.json`` and ``model.safetensors`` from a model folder."""
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        weights = load_file(str(folder / "model.safetensors"))
-        return cls({k.removeprefix("bert."): v for k, v in weights.items()}, config)
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config["layer_norm_eps"])
+        self.weights = dict(weights)
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}.attention.self"
+            for kind in ("weight", "bias"):
+                names = (f"{p}.{part}.{kind}" for part in ("query", "key", "value"))
+                parts = [self.weights.pop(name) for name in names]
+                self.weights[f"{p}.qkv.{kind}"] = torch.cat(parts)
+        self.layers = int(config["num_hidden_layers"])
 
     def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
         return F.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
@@ -48,32 +63,35 @@ class MiniLM:
         w, b = self.weights[f"{name}.weight"], self.weights[f"{name}.bias"]
         return F.layer_norm(x, w.shape, w, b, self.eps)
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The last hidden state, shape (batch, tokens, hidden), for single-segment input."""
+    def __call__(self, sequences: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Each sequence's mean-pooled last hidden state, shape (sequences, hidden)."""
         w = self.weights
-        length = input_ids.shape[1]
+        lengths = torch.tensor([len(s) for s in sequences])
+        longest = int(lengths.max())
+        positions = torch.cat([torch.arange(n) for n in lengths.tolist()])
+        owner = torch.repeat_interleave(torch.arange(len(sequences)), lengths)
+        slots = owner * longest + positions  # each token's place in the padded layout
+        ids = torch.tensor([t for s in sequences for t in s])
         x = (
-            F.embedding(input_ids, w["embeddings.word_embeddings.weight"])
-            + w["embeddings.position_embeddings.weight"][:length]
+            F.embedding(ids, w["embeddings.word_embeddings.weight"])
+            + w["embeddings.position_embeddings.weight"][positions]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = self._norm(x, "embeddings.LayerNorm")
-        keep = attention_mask.bool()[:, None, None, :]
-        batch, _, hidden = x.shape
+        keep = (torch.arange(longest)[None, :] < lengths[:, None])[:, None, None, :]
+        hidden = x.shape[1]
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-            q, k, v = (
-                self._linear(x, f"{p}.attention.self.{part}")
-                .view(batch, length, self.heads, hidden // self.heads)
-                .transpose(1, 2)
-                for part in ("query", "key", "value")
-            )
+            qkv = self._linear(x, f"{p}.attention.self.qkv")
+            padded = qkv.new_zeros(len(sequences) * longest, 3 * hidden).index_copy_(0, slots, qkv)
+            q, k, v = padded.view(len(sequences), longest, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
             attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
-            attended = attended.transpose(1, 2).reshape(batch, length, hidden)
+            attended = attended.transpose(1, 2).reshape(-1, hidden).index_select(0, slots)
             x = self._norm(
                 self._linear(attended, f"{p}.attention.output.dense") + x,
                 f"{p}.attention.output.LayerNorm",
             )
             inner = F.gelu(self._linear(x, f"{p}.intermediate.dense"))
             x = self._norm(self._linear(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
-        return x
+        pooled = x.new_zeros(len(sequences), hidden).index_add_(0, owner, x)
+        return pooled / lengths[:, None].to(x.dtype)

@@ -11,10 +11,12 @@ import pytest
 from classifiers.datasets import school_examples
 from classifiers.embedder import (
     MAX_TOKENS,
+    TOKENS_PER_PASS,
     AdapterError,
     Embedder,
     bundled_adapter_path,
     mean_pool,
+    passes,
 )
 from classifiers.finetune import load_base, load_tokenizer
 
@@ -63,6 +65,16 @@ def test_scores_do_not_depend_on_the_batch() -> None:
     alone = embedder.embed(TEXTS[:1])
     together = embedder.embed([TEXTS[0], "a much longer message " * 20, "hi"])
     np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
+
+
+def test_passes_cover_every_message_once_within_the_token_budget() -> None:
+    lengths = [2, 2, 3, 9, 40, 40, 41, 128, 128, 128] * 20
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    runs = list(passes(order, lengths))
+    assert [i for run in runs for i in run] == order
+    assert all(max(lengths[i] for i in run) * len(run) <= TOKENS_PER_PASS for run in runs)
+    assert len(runs) < len(lengths) / 4  # messages share passes
+    assert list(passes([0], [TOKENS_PER_PASS + 1])) == [[0]]  # an oversized one still runs
 
 
 def test_an_unknown_adapter_kind_is_refused(tmp_path: Path) -> None:
