@@ -93,10 +93,13 @@ def calibrate(
     return np.array(thresholds, dtype=np.float32)
 
 
-def recalibrate(model: Path, school: Sequence[Example]) -> Heads:
+def recalibrate(
+    model: Path, school: Sequence[Example], progress: Progress = lambda _: None
+) -> Heads:
     """Choose the thresholds of an already trained model in ``model`` again, in place."""
     heads = Heads.load(model / "heads.npz")
     validation = [e for e in school if in_validation(e)]
+    progress(f"calibrating thresholds on {len(validation)} validation examples")
     thresholds = calibrate(heads, Embedder(model), validation)
     updated = replace(heads, thresholds=thresholds)
     updated.save(model / "heads.npz")

@@ -45,14 +45,20 @@ def train(
         raise fail(str(exc)) from None
     out = out or bundled_adapter_path()
     with console.status("training") as status:
+
+        def progress(message: str) -> None:
+            status.update(message)
+            if not console.is_terminal:  # a log or a container: one line per step instead
+                console.print(message)
+
         if thresholds_only:
             try:
-                heads = recalibrate(out, school)
+                heads = recalibrate(out, school, progress)
             except HeadsMissing as exc:
                 raise fail(str(exc)) from None
         else:
             settings = FineTuneSettings(epochs=epochs)
-            heads = fit(school, extra, out, settings, progress=status.update)
+            heads = fit(school, extra, out, settings, progress)
     table = Table("category", "threshold", title=f"Heads written to {out}")
     for category, threshold in zip(heads.categories, heads.thresholds, strict=True):
         table.add_row(category.value, f"{threshold:.3f}")
