@@ -1,17 +1,21 @@
 """Speed and memory of ClassGuard's classifier beside a Detoxify-architecture model.
 
-Each side runs in a fresh process so that its peak resident memory is its own.
+Each side runs in a fresh interpreter (``python -m classifiers.bench SIDE ...``)
+that imports only what that side needs, so that its peak resident memory is its
+own: a ``multiprocessing`` child would first re-import the ``classguard`` command
+and with it the chat, database and scheduler libraries, about 100 MB.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from classifiers.datasets import school_examples
 
@@ -77,17 +81,23 @@ def _detoxify_side(count: int, singles: int) -> BenchResult:
     return _measure("Detoxify original (BERT-base)", model.score, sample_texts(count), singles)
 
 
-def _run(side: str, count: int, singles: int, queue: Any) -> None:
-    runner = _classguard_side if side == "classguard" else _detoxify_side
-    queue.put(asdict(runner(count, singles)))
+SIDES = {"classguard": _classguard_side, "detoxify": _detoxify_side}
+
+
+class BenchError(Exception):
+    """A side of the benchmark could not run; the message is its last line of errors."""
 
 
 def run_side(side: str, count: int, singles: int) -> BenchResult:
-    """Measure one side in a fresh process."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_run, args=(side, count, singles, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return BenchResult(**result)
+    """Measure one side in a fresh interpreter."""
+    command = [sys.executable, "-m", "classifiers.bench", side, str(count), str(singles)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no error output"])[-1]
+        raise BenchError(f"the {side} benchmark failed: {last}")
+    return BenchResult(**json.loads(done.stdout.splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    side, count, singles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    print(json.dumps(asdict(SIDES[side](count, singles))))

@@ -133,19 +133,24 @@ def evaluate(
 
 @app.command()
 def bench(
-    messages: Annotated[int, typer.Option(help="Messages in the batched run.")] = 1000,
-    singles: Annotated[int, typer.Option(help="One-message calls for the latency figures.")] = 200,
+    messages: Annotated[int, typer.Option(min=1, help="Messages in the batched run.")] = 1000,
+    singles: Annotated[
+        int, typer.Option(min=2, help="One-message calls for the latency figures.")
+    ] = 200,
     detoxify: Annotated[bool, typer.Option(help="Also measure a Detoxify model.")] = True,
 ) -> None:
     """Throughput, latency and peak memory, beside a Detoxify-architecture model."""
-    from classifiers.bench import run_side
+    from classifiers.bench import BenchError, run_side
 
-    with console.status("measuring ClassGuard"):
-        ours = run_side("classguard", messages, singles)
-    sides = [ours]
-    if detoxify:
-        with console.status("measuring a Detoxify model (BERT-base, random weights)"):
-            sides.append(run_side("detoxify", max(messages // 4, 64), max(singles // 4, 20)))
+    try:
+        with console.status("measuring ClassGuard"):
+            ours = run_side("classguard", messages, singles)
+        sides = [ours]
+        if detoxify:
+            with console.status("measuring a Detoxify model (BERT-base, random weights)"):
+                sides.append(run_side("detoxify", max(messages // 4, 64), max(singles // 4, 20)))
+    except BenchError as exc:
+        raise fail(str(exc)) from None
     table = Table("", *(s.name for s in sides), title="classguard bench")
     table.add_row("batched messages/s", *(f"{s.batched_per_second:.0f}" for s in sides))
     table.add_row("p50 one message (ms)", *(f"{s.p50_ms:.1f}" for s in sides))
