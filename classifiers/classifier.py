@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -36,24 +37,34 @@ class FaceCounter(Protocol):
     def __call__(self, image: bytes) -> int | None: ...
 
 
-#: Long messages are read in overlapping windows of this many words, short enough
-#: that one hostile sentence is not drowned by the friendly ones around it, up to a
-#: cap so that a pasted essay cannot stall the bot (the last window is always read).
+#: Long messages are read in windows of whole sentences, at most this many words
+#: each, short enough that one hostile sentence is not drowned by the friendly ones
+#: around it. A window starts at every sentence, up to a cap so that a pasted
+#: essay cannot stall the bot (the last sentence is always read).
 LONG_WORDS = 80
-WINDOW_WORDS = 40
-WINDOW_STEP = 30
+WINDOW_WORDS = 25
 MAX_WINDOWS = 64
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 def windows(text: str) -> list[str]:
-    """The text itself, or overlapping word windows of a long one; a breach at the end counts."""
-    words = text.split()
-    if len(words) <= LONG_WORDS:
+    """The text itself, or sentence windows of a long one; a breach at the end counts."""
+    if len(text.split()) <= LONG_WORDS:
         return [text]
-    starts = list(range(0, len(words) - WINDOW_WORDS + WINDOW_STEP, WINDOW_STEP))
-    if len(starts) > MAX_WINDOWS:
-        starts = [*starts[: MAX_WINDOWS - 1], len(words) - WINDOW_WORDS]
-    return [" ".join(words[s : s + WINDOW_WORDS]) for s in starts]
+    pieces = []  # sentences, with any longer than a window cut into window-sized parts
+    for sentence in SENTENCE_BREAK.split(text):
+        words = sentence.split()
+        pieces += [words[i : i + WINDOW_WORDS] for i in range(0, len(words), WINDOW_WORDS)]
+    found: dict[str, None] = {}
+    for first in range(len(pieces)):
+        window: list[str] = []
+        for piece in pieces[first:]:
+            if window and len(window) + len(piece) > WINDOW_WORDS:
+                break
+            window += piece
+        found[" ".join(window)] = None
+    chunks = list(found)
+    return chunks if len(chunks) <= MAX_WINDOWS else [*chunks[: MAX_WINDOWS - 1], chunks[-1]]
 
 
 def face_adjusted(score: float, p: Prepared) -> float:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import pytest
 
 from classifiers.categories import Category
-from classifiers.classifier import ClassGuardClassifier
+from classifiers.classifier import (
+    MAX_WINDOWS,
+    WINDOW_WORDS,
+    ClassGuardClassifier,
+    windows,
+)
 from classifiers.judgement import Roster
 
 ROSTER = Roster(
@@ -127,12 +132,27 @@ def test_roster_names_are_evidence(classifier: ClassGuardClassifier) -> None:
 
 def test_empty_and_oversized_messages(classifier: ClassGuardClassifier) -> None:
     filler = "Lovely to see everyone at the school fair, the cakes were great. " * 30
-    empty, huge, tail = classifier.judge_many(
-        ["", "lovely day " * 20000, filler + "Say that again and I'll smash your car windows in"]
+    threat = "Say that again and I'll smash your car windows in. "
+    empty, huge, tail, middle = classifier.judge_many(
+        ["", "lovely day " * 20000, filler + threat, filler + threat + filler]
     )
     assert empty.categories == () and not empty.flagged
     assert huge.categories == ()
     assert Category.THREAT in tail.categories
+    assert Category.THREAT in middle.categories
+
+
+def test_long_messages_are_read_in_sentence_windows() -> None:
+    friendly = "Thanks for organising the cake sale, it raised loads for the library. " * 4
+    hostile = "Say that again and I'll smash your car windows in."
+    text = friendly + hostile + " " + friendly
+    chunks = windows(text)
+    assert any(c.startswith(hostile) for c in chunks)  # a window starts at every sentence
+    assert all(len(c.split()) <= WINDOW_WORDS for c in chunks)
+    assert windows("short and sweet") == ["short and sweet"]
+    essay = " ".join(f"Point {i} is made here." for i in range(500)) + " The end."
+    chunks = windows(essay)
+    assert len(chunks) == MAX_WINDOWS and chunks[-1] == "The end."
 
 
 def test_a_photo_of_lost_property_is_not_a_pupil_image(classifier: ClassGuardClassifier) -> None:
