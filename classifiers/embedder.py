@@ -120,9 +120,10 @@ class Embedder:
         torch = self._torch
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         ids = [e.ids for e in self.tokenizer.encode_batch([t or " " for t in texts])]
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        lengths = [len(i) for i in ids]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         with torch.inference_mode():
-            for batch in passes(order, [len(i) for i in ids]):
+            for batch in passes(order, lengths):
                 pooled = self.model([ids[i] for i in batch])
                 out[batch] = torch.nn.functional.normalize(pooled, dim=1).numpy()
         return out

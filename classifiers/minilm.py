@@ -53,16 +53,16 @@ class MiniLM:
     def __init__(self, weights: Weights, config: dict[str, Any]) -> None:
         if config.get("hidden_act", "gelu") != "gelu":
             raise ValueError(f"unsupported activation {config['hidden_act']!r}")
+        self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config["layer_norm_eps"])
         self.weights = dict(weights)
-        for i in range(int(config["num_hidden_layers"])):
+        for i in range(self.layers):
             p = f"encoder.layer.{i}.attention.self"
             for kind in ("weight", "bias"):
                 names = (f"{p}.{part}.{kind}" for part in ("query", "key", "value"))
                 parts = [self.weights.pop(name) for name in names]
                 self.weights[f"{p}.qkv.{kind}"] = torch.cat(parts)
-        self.layers = int(config["num_hidden_layers"])
 
     def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
         return F.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
@@ -79,13 +79,12 @@ class MiniLM:
         longest = int(lengths.max())
         positions = torch.cat([torch.arange(n) for n in lengths.tolist()])
         owner = torch.repeat_interleave(torch.arange(count), lengths)
+        tokens = torch.arange(len(owner))
         slots = owner * longest + positions  # each token's place in the padded layout
         real = torch.arange(longest)[None, :] < lengths[:, None]
         # The padded layout gathers each real token's row; padding repeats row 0, which
         # attention masks out as a key and whose own output is dropped.
-        gather = torch.zeros(count, longest, dtype=torch.long).masked_scatter_(
-            real, torch.arange(len(owner))
-        )
+        gather = torch.zeros(count, longest, dtype=torch.long).masked_scatter_(real, tokens)
         ids = torch.tensor([t for s in sequences for t in s])
         x = (
             F.embedding(ids, w["embeddings.word_embeddings.weight"])
@@ -108,6 +107,6 @@ class MiniLM:
             inner = F.gelu(self._linear(x, f"{p}.intermediate.dense"))
             x = self._norm(self._linear(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
         averaging = torch.zeros(count, len(owner)).index_put_(
-            (owner, torch.arange(len(owner))), 1.0 / lengths[owner].to(x.dtype)
+            (owner, tokens), 1.0 / lengths[owner].to(x.dtype)
         )
         return averaging @ x
