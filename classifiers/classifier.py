@@ -130,7 +130,7 @@ class ClassGuardClassifier:
                 owners.append(index)
                 chunks.append(chunk)
         chunk_embeddings = self.embedder.embed(chunks)
-        chunk_probs = self.heads.probabilities(chunk_embeddings)
+        chunk_probs = self.heads.scores(chunk_embeddings)
         probs = np.zeros((len(prepared), len(self.heads.categories)), dtype=np.float32)
         embeddings = np.zeros((len(prepared), chunk_embeddings.shape[1]), dtype=np.float32)
         for row, owner in enumerate(owners):

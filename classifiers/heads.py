@@ -12,8 +12,15 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.categories import Category
+from classifiers.datasets import PUBLIC_CATEGORIES
 
 FloatArray = npt.NDArray[np.float32]
+
+#: How many of the nearest training examples vote, and how sharply closer ones count more.
+NEIGHBOURS = 10
+TEMPERATURE = 0.02
+#: Messages compared with the bank at a time, so a large batch needs no large matrix.
+VOTE_ROWS = 256
 
 
 def bundled_heads_path() -> Path:
@@ -22,16 +29,22 @@ def bundled_heads_path() -> Path:
 
 
 class HeadsMissing(Exception):
-    """No trained heads file; ``classguard train`` builds one."""
+    """No usable trained heads file; ``classguard train`` builds one."""
 
 
 @dataclass(frozen=True)
 class Heads:
-    """A linear head per category over the fine-tuned embedding, calibrated thresholds,
-    and an example bank.
+    """A linear head per category over the fine-tuned embedding, an example bank, and
+    calibrated thresholds.
 
-    The bank holds embeddings of the training breaches, so a judgement can cite
-    the nearest example ("looks like: ...") as evidence.
+    The bank holds the embeddings and labels of the school-chat training messages,
+    acceptable ones included. A message's score for a category is the head's
+    probability averaged (geometrically) with the vote of its nearest training
+    messages, so a message the head is unsure of is judged by the examples it most
+    resembles, and a judgement can cite the nearest breach as evidence. The
+    categories the public data sets also teach (abuse, discrimination) keep the
+    head's probability alone: the bank holds no public examples, so its vote would
+    drown what the head learnt from them.
     """
 
     categories: tuple[Category, ...]
@@ -39,22 +52,47 @@ class Heads:
     intercept: FloatArray
     thresholds: FloatArray
     bank: FloatArray
-    bank_category: npt.NDArray[np.int16]
+    bank_labels: npt.NDArray[np.bool_]
     bank_text: tuple[str, ...]
     meta: dict[str, Any]
 
     def probabilities(self, embeddings: FloatArray) -> FloatArray:
-        """Per-category probability for each row of ``embeddings``."""
+        """The linear heads' per-category probability for each row of ``embeddings``."""
         logits = embeddings @ self.coef.T + self.intercept
         probabilities: FloatArray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return probabilities
 
+    def votes(self, embeddings: FloatArray) -> FloatArray:
+        """Per category, the similarity-weighted share of the nearest bank examples labelled so."""
+        votes = np.zeros((len(embeddings), len(self.categories)), dtype=np.float32)
+        k = min(NEIGHBOURS, len(self.bank_text))
+        if k == 0:
+            return votes
+        for start in range(0, len(embeddings), VOTE_ROWS):
+            similarity = embeddings[start : start + VOTE_ROWS] @ self.bank.T
+            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+            closeness = np.take_along_axis(similarity, nearest, axis=1)
+            weights = np.exp((closeness - 1.0) / TEMPERATURE)
+            weights /= weights.sum(axis=1, keepdims=True)
+            labels = self.bank_labels[nearest].astype(np.float32)
+            votes[start : start + VOTE_ROWS] = np.einsum("nk,nkc->nc", weights, labels)
+        return votes
+
+    def scores(self, embeddings: FloatArray) -> FloatArray:
+        """The scores thresholds apply to: head and neighbours combined (see the class)."""
+        probabilities = self.probabilities(embeddings)
+        combined: FloatArray = np.sqrt(probabilities * self.votes(embeddings))
+        for index, category in enumerate(self.categories):
+            if category in PUBLIC_CATEGORIES:
+                combined[:, index] = probabilities[:, index]
+        return combined
+
     def nearest(self, embedding: FloatArray, category: Category) -> tuple[str, float] | None:
         """The most similar training breach of ``category`` and its cosine similarity."""
-        rows = np.flatnonzero(self.bank_category == self.categories.index(category))
+        rows = np.flatnonzero(self.bank_labels[:, self.categories.index(category)])
         if rows.size == 0:
             return None
-        sims = self.bank[rows].astype(np.float32) @ embedding
+        sims = self.bank[rows] @ embedding
         best = int(np.argmax(sims))
         return self.bank_text[rows[best]], float(sims[best])
 
@@ -67,10 +105,43 @@ class Heads:
             intercept=self.intercept.astype(np.float32),
             thresholds=self.thresholds.astype(np.float32),
             bank=self.bank.astype(np.float16),
-            bank_category=self.bank_category.astype(np.int16),
+            bank_labels=self.bank_labels.astype(bool),
             bank_text=np.array(self.bank_text),
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
+
+    @classmethod
+    def linear(
+        cls,
+        categories: tuple[Category, ...],
+        coef: FloatArray,
+        intercept: FloatArray,
+        meta: dict[str, Any],
+    ) -> Heads:
+        """Heads with only the linear weights: an empty bank, and thresholds still to choose."""
+        return cls(
+            categories=categories,
+            coef=coef,
+            intercept=intercept,
+            thresholds=np.full(len(categories), 0.5, dtype=np.float32),
+            bank=np.zeros((0, coef.shape[1]), dtype=np.float32),
+            bank_labels=np.zeros((0, len(categories)), dtype=bool),
+            bank_text=(),
+            meta=meta,
+        )
+
+    @classmethod
+    def load_linear(cls, path: Path) -> Heads:
+        """Only the linear weights of a heads file, from this or an older ClassGuard."""
+        if not path.exists():
+            raise HeadsMissing(f"{path}: no trained classifier heads (run: classguard train)")
+        with np.load(path, allow_pickle=False) as data:
+            return cls.linear(
+                tuple(Category(c) for c in data["categories"]),
+                data["coef"].astype(np.float32),
+                data["intercept"].astype(np.float32),
+                json.loads(str(data["meta"])),
+            )
 
     @classmethod
     def load(cls, path: Path | None = None) -> Heads:
@@ -79,13 +150,18 @@ class Heads:
         if not path.exists():
             raise HeadsMissing(f"{path}: no trained classifier heads (run: classguard train)")
         with np.load(path, allow_pickle=False) as data:
+            if "bank_labels" not in data:
+                raise HeadsMissing(
+                    f"{path}: heads from an older ClassGuard"
+                    " (run: classguard train --calibrate-only --out on its folder)"
+                )
             return cls(
                 categories=tuple(Category(c) for c in data["categories"]),
                 coef=data["coef"].astype(np.float32),
                 intercept=data["intercept"].astype(np.float32),
                 thresholds=data["thresholds"].astype(np.float32),
                 bank=data["bank"].astype(np.float32),
-                bank_category=data["bank_category"],
+                bank_labels=data["bank_labels"].astype(bool),
                 bank_text=tuple(str(t) for t in data["bank_text"]),
                 meta=json.loads(str(data["meta"])),
             )

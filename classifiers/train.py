@@ -1,9 +1,10 @@
 """Building the shipped model reproducibly: fine-tune, then calibrate thresholds.
 
 One in eight training examples (chosen by a hash of the text) is kept aside as a
-validation slice: the adapter never trains on it, and each category's threshold
-is chosen on it so that false positives on acceptable messages stay rare, since
-the bot must not warn innocent parents. The held-out file is never used here.
+validation slice: neither the adapter nor the example bank holds it, and each
+category's threshold is chosen on it so that false positives on acceptable
+messages stay rare, since the bot must not warn innocent parents. The held-out
+examples are never used here.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def calibrate(
     heads: Heads, embedder: Embedder, validation: Sequence[Example]
 ) -> npt.NDArray[np.float32]:
     """Per-category thresholds chosen on the validation slice."""
-    scores = heads.probabilities(embedder.embed(_inputs(validation)))
+    scores = heads.scores(embedder.embed(_inputs(validation)))
     truth = _labels(validation)
     acceptable = np.logical_not(truth.any(axis=1))
     thresholds = [
@@ -93,16 +94,36 @@ def calibrate(
     return np.array(thresholds, dtype=np.float32)
 
 
+def with_bank(
+    heads: Heads, embedder: Embedder, school: Sequence[Example], progress: Progress
+) -> Heads:
+    """``heads`` with the example bank built from the training part of ``school`` and
+    thresholds chosen on its validation slice."""
+    fit = [e for e in school if not in_validation(e)]
+    validation = [e for e in school if in_validation(e)]
+    progress(f"embedding the example bank of {len(fit)} training examples")
+    banked = replace(
+        heads,
+        bank=embedder.embed(_inputs(fit)),
+        bank_labels=_labels(fit),
+        bank_text=tuple(e.text for e in fit),
+    )
+    progress(f"calibrating thresholds on {len(validation)} validation examples")
+    return replace(banked, thresholds=calibrate(banked, embedder, validation))
+
+
 def recalibrate(
     model: Path, school: Sequence[Example], progress: Progress = lambda _: None
 ) -> Heads:
-    """Choose the thresholds of an already trained model in ``model`` again, in place."""
-    heads = Heads.load(model / "heads.npz")
-    validation = [e for e in school if in_validation(e)]
-    progress(f"calibrating thresholds on {len(validation)} validation examples")
-    thresholds = calibrate(heads, Embedder(model), validation)
-    updated = replace(heads, thresholds=thresholds)
-    updated.save(model / "heads.npz")
+    """Rebuild the example bank and thresholds of the fine-tuned model in ``model``, in place.
+
+    Reads only the head's weights from an existing ``heads.npz``, so it also
+    upgrades heads written by an older ClassGuard.
+    """
+    path = model / "heads.npz"
+    head = Heads.load_linear(path)
+    updated = with_bank(head, Embedder(model), school, progress)
+    updated.save(path)
     return updated
 
 
@@ -145,19 +166,11 @@ def train(
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter"
         tuned.model.save_pretrained(str(adapter))
-        embedder = Embedder(adapter)
-        breaches = [e for e in school if e.labels]
-        bank = [(e, c) for e in breaches for c in Category if c in e.labels]
-        progress("embedding the example bank")
-        uncalibrated = Heads(
-            categories=tuple(Category),
-            coef=tuned.coef,
-            intercept=tuned.intercept,
-            thresholds=np.full(len(Category), LOWEST_THRESHOLD, dtype=np.float32),
-            bank=embedder.embed(_inputs([e for e, _ in bank])),
-            bank_category=np.array([list(Category).index(c) for _, c in bank], dtype=np.int16),
-            bank_text=tuple(e.text for e, _ in bank),
-            meta={
+        head = Heads.linear(
+            tuple(Category),
+            tuned.coef,
+            tuned.intercept,
+            {
                 "school_examples": len(fit),
                 "validation_examples": len(validation),
                 "public_examples": len(public),
@@ -167,8 +180,7 @@ def train(
                 "seed": settings.seed,
             },
         )
-        progress(f"calibrating thresholds on {len(validation)} validation examples")
-        heads = replace(uncalibrated, thresholds=calibrate(uncalibrated, embedder, validation))
+        heads = with_bank(head, Embedder(adapter), school, progress)
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(adapter / "adapter_model.safetensors", out / "adapter_model.safetensors")
         config = json.loads((adapter / "adapter_config.json").read_text())

@@ -1,4 +1,4 @@
-"""``classguard train --thresholds-only``: the shipped thresholds are reproducible from the data."""
+"""``classguard train --calibrate-only``: the shipped heads are reproducible from the data."""
 
 from __future__ import annotations
 
@@ -14,14 +14,20 @@ from classifiers.embedder import bundled_adapter_path
 from classifiers.heads import Heads
 
 
-def test_recalibrating_the_shipped_model_gives_its_thresholds_and_reports_progress(
+def test_recalibrating_the_shipped_model_rebuilds_its_bank_and_thresholds(
     tmp_path: Path,
 ) -> None:
     model = tmp_path / "model"
     shutil.copytree(bundled_adapter_path(), model)
-    result = CliRunner().invoke(app, ["train", "--thresholds-only", "--out", str(model)])
+    shipped = Heads.load()
+    Heads.linear(shipped.categories, shipped.coef, shipped.intercept, shipped.meta).save(
+        model / "heads.npz"
+    )  # the linear weights only: no bank, every threshold 0.5
+    result = CliRunner().invoke(app, ["train", "--calibrate-only", "--out", str(model)])
     assert result.exit_code == 0, result.output
     assert "calibrating thresholds on" in result.stdout  # not a terminal: one line per step
-    np.testing.assert_array_equal(
-        Heads.load(model / "heads.npz").thresholds, Heads.load().thresholds
-    )
+    rebuilt = Heads.load(model / "heads.npz")
+    np.testing.assert_array_equal(rebuilt.thresholds, shipped.thresholds)
+    np.testing.assert_array_equal(rebuilt.bank_labels, shipped.bank_labels)
+    np.testing.assert_array_equal(rebuilt.bank, shipped.bank)
+    assert rebuilt.bank_text == shipped.bank_text

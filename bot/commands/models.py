@@ -27,9 +27,11 @@ def train(
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
-    thresholds_only: Annotated[
+    calibrate_only: Annotated[
         bool,
-        typer.Option(help="Keep the trained model in --out; only choose its thresholds again."),
+        typer.Option(
+            help="Keep the fine-tuned model in --out; rebuild its example bank and thresholds."
+        ),
     ] = False,
 ) -> None:
     """Rebuild the per-category heads from the labelled examples (reproducibly)."""
@@ -51,7 +53,7 @@ def train(
             if not console.is_terminal:  # a log or a container: one line per step instead
                 console.print(message)
 
-        if thresholds_only:
+        if calibrate_only:
             try:
                 heads = recalibrate(out, school, progress)
             except HeadsMissing as exc:
