@@ -21,6 +21,11 @@ class Category(StrEnum):
     PUPIL_IMAGE = "pupil_image"
 
 
+#: Breaches that harm a person, where a miss costs most: thresholds favour recall, and
+#: the neighbours' vote never overrules the trained head.
+HARMFUL = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
+
+
 class Severity(IntEnum):
     """How serious a breach is; ordered so that ``max`` picks the worst."""
 

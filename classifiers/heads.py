@@ -12,8 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from classifiers.categories import Category
-from classifiers.datasets import PUBLIC_CATEGORIES
+from classifiers.categories import HARMFUL, Category
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -53,10 +52,13 @@ class Heads:
     acceptable ones included. A message's score for a category is the head's
     probability averaged (geometrically) with the vote of its nearest training
     messages, so a message the head is unsure of is judged by the examples it most
-    resembles, and a judgement can cite the nearest breach as evidence. The
-    categories the public data sets also teach (abuse, discrimination) keep the
-    head's probability alone: the bank holds no public examples, so its vote would
-    drown what the head learnt from them.
+    resembles, and a judgement can cite the nearest breach as evidence.
+
+    Abuse, threats and discrimination keep the head's probability alone. A vote split
+    between, say, a threat and a private message must not talk a confident head out
+    of a plain threat; and the public data sets that also teach abuse and
+    discrimination are not in the bank, so its vote would drown what the head
+    learnt from them.
     """
 
     categories: tuple[Category, ...]
@@ -95,7 +97,7 @@ class Heads:
         probabilities = self.probabilities(embeddings)
         combined: FloatArray = np.sqrt(probabilities * self.votes(embeddings))
         for index, category in enumerate(self.categories):
-            if category in PUBLIC_CATEGORIES:
+            if category in HARMFUL:
                 combined[:, index] = probabilities[:, index]
         return combined
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.categories import Category
+from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import PUBLIC_CATEGORIES, Example
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
@@ -38,8 +38,6 @@ MAX_FP_RATE = {
 DEFAULT_MAX_FP_RATE = 0.002
 #: No category is flagged below this probability.
 LOWEST_THRESHOLD = 0.5
-#: Categories where a miss costs most, so recall weighs more in the threshold choice.
-RECALL_FIRST = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
 
 Progress = Callable[[str], None]
 
@@ -61,7 +59,7 @@ def choose_threshold(
     the rarer breaches up, and a lower cut-off chosen on a few hundred validation
     messages is mostly noise.
     """
-    beta = 2.0 if category in RECALL_FIRST else 1.0
+    beta = 2.0 if category in HARMFUL else 1.0
     limit = MAX_FP_RATE.get(category, DEFAULT_MAX_FP_RATE)
     best, best_score = 0.99, -1.0
     for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):

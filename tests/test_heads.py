@@ -46,13 +46,13 @@ def test_the_nearest_examples_vote_with_their_labels() -> None:
     assert votes[1].max() < 0.01  # nearest to the acceptable example
 
 
-def test_public_categories_keep_the_head_and_the_rest_join_the_vote() -> None:
+def test_harmful_categories_keep_the_head_and_the_rest_join_the_vote() -> None:
     heads = small_heads()
     scores = heads.scores(unit(0, 0, 1, 0)[None, :])[0]  # resembles only the acceptable example
     head = 1 / (1 + np.exp(-2.0))
-    for category in (Category.ABUSE, Category.DISCRIMINATION):
+    for category in (Category.ABUSE, Category.THREAT, Category.DISCRIMINATION):
         assert scores[CATEGORIES.index(category)] == pytest.approx(head)
-    assert scores[CATEGORIES.index(Category.THREAT)] < 0.01
+    assert scores[CATEGORIES.index(Category.SECURITY)] < 0.01
 
 
 def test_the_nearest_breach_is_cited_only_for_its_own_category() -> None:
