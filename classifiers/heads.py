@@ -167,7 +167,7 @@ class Heads:
             if "bank_labels" not in data:
                 raise HeadsMissing(
                     f"{path}: heads from an older ClassGuard"
-                    " (run: classguard train --calibrate-only --out on its folder)"
+                    f" (run: classguard train --calibrate-only --out {path.parent})"
                 )
             return cls(
                 categories=tuple(Category(c) for c in data["categories"]),
