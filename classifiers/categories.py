@@ -21,8 +21,8 @@ class Category(StrEnum):
     PUPIL_IMAGE = "pupil_image"
 
 
-#: Breaches that harm a person, where a miss costs most: thresholds favour recall, and
-#: the neighbours' vote never overrules the trained head.
+#: Breaches that harm a person, where a miss costs most: thresholds favour recall, the
+#: neighbours' vote never overrules the trained head, and OLID's "offensive" means any of them.
 HARMFUL = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
 
 

@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 #: Cue keys whose matches are shown as evidence for each category.
 CUE_EVIDENCE = {c: c.value for c in Category}
 NAME_CATEGORIES = frozenset({Category.CHILD_CONCERN, Category.STAFF_GRIEVANCE})
-DETOXIFY_CATEGORIES = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
 
 
 class ExtraScorer(Protocol):

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from classifiers.categories import Category
+from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import Example
 from classifiers.judgement import Classifier, Judgement, Roster
-
-OFFENSIVE = frozenset({Category.ABUSE, Category.THREAT, Category.DISCRIMINATION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +134,8 @@ def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgeme
     for positive in (True, False):
         tp = fp = fn = 0
         for example, judgement in zip(examples, judgements, strict=True):
-            truth = bool(example.labels & OFFENSIVE) == positive
-            guess = bool(set(judgement.categories) & OFFENSIVE) == positive
+            truth = bool(example.labels & HARMFUL) == positive
+            guess = bool(set(judgement.categories) & HARMFUL) == positive
             tp += truth and guess
             fp += guess and not truth
             fn += truth and not guess
