@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
+from numpy.lib.npyio import NpzFile
 
 from classifiers.categories import HARMFUL, Category
 
@@ -147,35 +148,40 @@ class Heads:
     @classmethod
     def load_linear(cls, path: Path) -> Heads:
         """Only the linear weights of a heads file, from this or an older ClassGuard."""
-        if not path.exists():
-            raise HeadsMissing(f"{path}: no trained classifier heads (run: classguard train)")
-        with np.load(path, allow_pickle=False) as data:
-            return cls.linear(
-                tuple(Category(c) for c in data["categories"]),
-                data["coef"].astype(np.float32),
-                data["intercept"].astype(np.float32),
-                json.loads(str(data["meta"])),
-            )
+        with opened(path) as data:
+            return cls._linear_part(data)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Heads:
         """Read heads written by :meth:`save` (the bundled ones by default)."""
         path = path or bundled_heads_path()
-        if not path.exists():
-            raise HeadsMissing(f"{path}: no trained classifier heads (run: classguard train)")
-        with np.load(path, allow_pickle=False) as data:
+        with opened(path) as data:
             if "bank_labels" not in data:
                 raise HeadsMissing(
                     f"{path}: heads from an older ClassGuard"
                     f" (run: classguard train --calibrate-only --out {path.parent})"
                 )
-            return cls(
-                categories=tuple(Category(c) for c in data["categories"]),
-                coef=data["coef"].astype(np.float32),
-                intercept=data["intercept"].astype(np.float32),
+            return replace(
+                cls._linear_part(data),
                 thresholds=data["thresholds"].astype(np.float32),
                 bank=data["bank"].astype(np.float32),
                 bank_labels=data["bank_labels"].astype(bool),
                 bank_text=tuple(str(t) for t in data["bank_text"]),
-                meta=json.loads(str(data["meta"])),
             )
+
+    @classmethod
+    def _linear_part(cls, data: NpzFile) -> Heads:
+        return cls.linear(
+            tuple(Category(c) for c in data["categories"]),
+            data["coef"].astype(np.float32),
+            data["intercept"].astype(np.float32),
+            json.loads(str(data["meta"])),
+        )
+
+
+def opened(path: Path) -> NpzFile:
+    """A heads file opened for reading; a missing one is :class:`HeadsMissing`."""
+    if not path.exists():
+        raise HeadsMissing(f"{path}: no trained classifier heads (run: classguard train)")
+    data: NpzFile = np.load(path, allow_pickle=False)
+    return data
