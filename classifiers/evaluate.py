@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sklearn.metrics import average_precision_score
+
 from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import Example
 from classifiers.judgement import Classifier, Judgement, Roster
@@ -12,11 +14,18 @@ from classifiers.judgement import Classifier, Judgement, Roster
 
 @dataclass(frozen=True, slots=True)
 class CategoryFigures:
-    """Precision, recall and F1 for one category."""
+    """Precision, recall and F1 for one category at its threshold, and its average precision.
+
+    Average precision scores how well the category's scores rank the messages that
+    carry it above those that don't, whatever the threshold. Thresholds are chosen
+    on a few hundred validation messages, so F1 moves with their luck; average
+    precision is the fairer way to tell whether a retrained model is better.
+    """
 
     true_positives: int
     false_positives: int
     false_negatives: int
+    average_precision: float | None = None
 
     @property
     def support(self) -> int:
@@ -69,6 +78,12 @@ class Report:
         return sum(present) / len(present) if present else 0.0
 
     @property
+    def mean_average_precision(self) -> float:
+        """Mean average precision over the categories present in the data."""
+        present = [f.average_precision for f in self.figures.values() if f.support]
+        return sum(p for p in present if p is not None) / len(present) if present else 0.0
+
+    @property
     def false_positive_rate(self) -> float:
         """Share of acceptable messages that got any flag."""
         return self.acceptable_flagged / self.acceptable if self.acceptable else 0.0
@@ -119,13 +134,27 @@ def report(examples: Sequence[Example], judgements: Sequence[Judgement], worst: 
     fps.sort(key=lambda m: -m.confidence)
     fns.sort(key=lambda m: m.confidence)
     return Report(
-        figures={c: CategoryFigures(*v) for c, v in counts.items()},
+        figures={
+            c: CategoryFigures(tp, fp, fn, average_precision(c, examples, judgements))
+            for c, (tp, fp, fn) in counts.items()
+        },
         examples=len(examples),
         acceptable=acceptable,
         acceptable_flagged=acceptable_flagged,
         false_positives=fps[:worst],
         false_negatives=fns[:worst],
     )
+
+
+def average_precision(
+    category: Category, examples: Sequence[Example], judgements: Sequence[Judgement]
+) -> float | None:
+    """How well ``category``'s scores rank its messages first; None when none carry it."""
+    truth = [category in e.labels for e in examples]
+    if not any(truth):
+        return None
+    scores = [j.scores.get(category, 0.0) for j in judgements]
+    return float(average_precision_score(truth, scores))
 
 
 def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgement]) -> float:

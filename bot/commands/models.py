@@ -70,15 +70,32 @@ def train(
 
 def print_report(result: Report) -> None:
     """Per-category figures, the overall ones and the worst mistakes."""
-    table = Table("category", "precision", "recall", "F1", "support", title="Per category")
+    table = Table(
+        "category",
+        "precision",
+        "recall",
+        "F1",
+        "average precision",
+        "support",
+        title="Per category",
+    )
     for category in Category:
         f = result.figures[category]
+        ap = "-" if f.average_precision is None else f"{f.average_precision:.3f}"
         table.add_row(
-            category.value, f"{f.precision:.3f}", f"{f.recall:.3f}", f"{f.f1:.3f}", str(f.support)
+            category.value,
+            f"{f.precision:.3f}",
+            f"{f.recall:.3f}",
+            f"{f.f1:.3f}",
+            ap,
+            str(f.support),
         )
     console.print(table)
     console.print(f"messages: {result.examples}, acceptable: {result.acceptable}")
     console.print(f"macro-F1: {result.macro_f1:.3f}")
+    console.print(
+        f"mean average precision (whatever the thresholds): {result.mean_average_precision:.3f}"
+    )
     console.print(
         f"false positives on acceptable messages: {result.false_positive_rate:.2%} "
         f"({result.acceptable_flagged} of {result.acceptable})"

@@ -1,0 +1,117 @@
+"""``classguard evaluate``'s arithmetic on hand-made judgements, and the command itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import bot.cli  # noqa: F401  (registers the commands)
+from bot.cli_base import app, console, err
+from classifiers.categories import Category
+from classifiers.datasets import Example
+from classifiers.evaluate import offensive_macro_f1, report
+from classifiers.judgement import Judgement
+
+A, T, S = Category.ABUSE, Category.THREAT, Category.STAFF_GRIEVANCE
+
+
+def example(text: str, *labels: Category) -> Example:
+    return Example(text, frozenset(labels))
+
+
+def judged(scores: dict[Category, float], threshold: float = 0.5) -> Judgement:
+    flagged = tuple(c for c, s in scores.items() if s >= threshold)
+    return Judgement(scores=scores, categories=flagged)
+
+
+def test_counts_precision_recall_and_the_false_positive_rate() -> None:
+    examples = [
+        example("rude one", A),
+        example("rude two", A),
+        example("fine one"),
+        example("fine two"),
+        example("moan", S),
+    ]
+    judgements = [
+        judged({A: 0.9}),
+        judged({A: 0.2}),
+        judged({A: 0.7}),
+        judged({A: 0.1}),
+        judged({S: 0.8, A: 0.6}),
+    ]
+    result = report(examples, judgements)
+    abuse = result.figures[A]
+    assert (abuse.true_positives, abuse.false_positives, abuse.false_negatives) == (1, 2, 1)
+    assert abuse.precision == pytest.approx(1 / 3)
+    assert abuse.recall == pytest.approx(0.5)
+    assert result.figures[S].f1 == 1.0
+    assert (result.acceptable, result.acceptable_flagged) == (2, 1)
+    assert result.false_positive_rate == 0.5
+    # Categories absent from the data are left out of the macro average.
+    assert result.macro_f1 == pytest.approx((abuse.f1 + 1.0) / 2)
+    assert result.false_positives[0].confidence == 0.7  # the surest mistake first
+    assert result.false_negatives[0].text == "rude two"
+
+
+def test_average_precision_ranks_without_a_threshold() -> None:
+    # Ranked by score: breach, acceptable, breach. Precision at each breach: 1 and 2/3.
+    examples = [example("a", A), example("b"), example("c", A), example("d")]
+    judgements = [judged({A: s}, threshold=1.1) for s in (0.9, 0.8, 0.7, 0.1)]
+    result = report(examples, judgements)
+    assert result.figures[A].recall == 0.0  # nothing reached the threshold...
+    assert result.figures[A].average_precision == pytest.approx((1 + 2 / 3) / 2)  # ...yet
+    assert result.figures[T].average_precision is None
+    assert result.mean_average_precision == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_offensive_macro_f1_treats_any_harmful_category_as_offensive() -> None:
+    examples = [example("x", A), example("y", T), example("z"), example("w")]
+    judgements = [judged({A: 0.9}), judged({Category.DISCRIMINATION: 0.9}), judged({}), judged({})]
+    assert offensive_macro_f1(examples, judgements) == 1.0
+    judgements[2] = judged({S: 0.9})  # a staff grievance is not offensive
+    assert offensive_macro_f1(examples, judgements) == 1.0
+    judgements[3] = judged({T: 0.9})
+    # OFF: precision 2/3, recall 1 -> 0.8; NOT: precision 1, recall 1/2 -> 2/3.
+    assert offensive_macro_f1(examples, judgements) == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setattr(err, "width", 200)
+
+
+@pytest.mark.usefixtures("wide")
+def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    rows = [
+        {
+            "text": "Mr Jones never replies to anything, he's hopeless at his job",
+            "labels": ["staff_grievance"],
+        },
+        {"text": "So grateful to Mr Jones for running football club", "labels": []},
+        {"text": "Happy birthday Zara! Hope you have a lovely day", "labels": []},
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "average precision" in result.stdout
+    assert "messages: 3, acceptable: 2" in result.stdout
+    assert "false positives on acceptable messages: 0.00% (0 of 2)" in result.stdout
+    staff = next(line for line in result.stdout.splitlines() if "staff_grievance" in line)
+    cells = [cell.strip() for cell in staff.split("│")[1:7]]
+    assert cells == ["staff_grievance", "1.000", "1.000", "1.000", "1.000", "1"]
+
+
+@pytest.mark.usefixtures("wide")
+def test_evaluate_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"text": "fine", "labels": []}\n{"text": "odd", "labels": ["rude"]}\n')
+    result = CliRunner().invoke(app, ["evaluate", str(labelled)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {labelled}:2: 'rude' is not a valid Category"
+    ]
