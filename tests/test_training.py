@@ -29,5 +29,7 @@ def test_recalibrating_the_shipped_model_rebuilds_its_bank_and_thresholds(
     rebuilt = Heads.load(model / "heads.npz")
     np.testing.assert_array_equal(rebuilt.thresholds, shipped.thresholds)
     np.testing.assert_array_equal(rebuilt.bank_labels, shipped.bank_labels)
-    np.testing.assert_array_equal(rebuilt.bank, shipped.bank)
+    # The bank is stored as float16; another CPU's matrix kernels can differ in the last
+    # bits of an embedding, which flips an occasional value by one float16 step.
+    np.testing.assert_allclose(rebuilt.bank, shipped.bank, rtol=0, atol=1e-3)
     assert rebuilt.bank_text == shipped.bank_text
