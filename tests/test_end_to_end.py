@@ -30,9 +30,9 @@ async def test_whatsapp_enforce_group_refuses_a_threat_and_passes_a_benign_messa
     incident_log: IncidentLog, classifier: ClassGuardClassifier
 ) -> None:
     async with running_app(incident_log, classifier) as app:
-        response, took = await app.timed_post(HOOK, app.group_message("onMessageAdd", THREAT))
-        assert 400 <= response.status_code < 500 and took < 1.0
-        benign, _ = await app.timed_post(HOOK, app.group_message("onMessageAdd", BENIGN))
+        response = await app.post(HOOK, app.group_message("onMessageAdd", THREAT))
+        assert 400 <= response.status_code < 500
+        benign = await app.post(HOOK, app.group_message("onMessageAdd", BENIGN))
         assert benign.status_code == 200 and benign.json() == {}
         [incident] = incident_log.incidents()
         assert incident.group_id == ENFORCE_GROUP and "threat" in incident.categories

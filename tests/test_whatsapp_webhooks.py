@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.whatsapp import webapp
 from bot.whatsapp.events import parse_event
 from bot.whatsapp.ledger import MessageLedger
+from classifiers.judgement import Judgement
 from storage.models import MessageCount, WhatsAppMessage
 from storage.repository import IncidentLog
+from tests.support import KeywordClassifier
 from tests.whatsapp_support import (
     ENFORCE_GROUP,
     PARENT,
@@ -63,12 +69,10 @@ async def test_forged_signatures_are_refused(app: Harness) -> None:
     assert app.log.incidents() == [] and message_total(app.log) == 0
 
 
-async def test_a_threat_in_an_enforce_group_is_refused_within_a_second_and_acted_on(
-    app: Harness,
-) -> None:
+async def test_a_threat_in_an_enforce_group_is_refused_and_acted_on(app: Harness) -> None:
     form = app.group_message("onMessageAdd", "If you say that again I will hurt you")
-    response, took = await app.timed_post(HOOK, form)
-    assert response.status_code == 403 and took < 1.0
+    response = await app.post(HOOK, form)
+    assert response.status_code == 403
     [incident] = app.log.incidents()
     assert incident.platform == "whatsapp" and incident.group_id == ENFORCE_GROUP
     assert incident.categories == ["threat"] and incident.clause_id == "2.2"
@@ -91,22 +95,36 @@ async def test_a_threat_in_an_enforce_group_is_refused_within_a_second_and_acted
 
 
 async def test_a_benign_message_gets_200_and_an_empty_json_object(app: Harness) -> None:
-    response, took = await app.timed_post(
+    response = await app.post(
         HOOK, app.group_message("onMessageAdd", "See you all at the disco on Friday!")
     )
-    assert response.status_code == 200 and response.json() == {} and took < 1.0
+    assert response.status_code == 200 and response.json() == {}
     assert app.log.incidents() == [] and message_total(app.log) == 1
 
 
-async def test_judging_stays_well_under_twilios_budget(app: Harness) -> None:
-    texts = ["Thanks, see you there", "You idiot", "I will hurt you", "Is the trip on Monday?"]
-    timings = []
-    for n in range(40):
-        form = app.group_message("onMessageAdd", f"{texts[n % 4]} ({n})")
-        response, took = await app.timed_post(HOOK, form)
-        assert response.status_code in (200, 403)
-        timings.append(took)
-    assert max(timings) < 1.0
+class SlowClassifier(KeywordClassifier):
+    """Judges like the keyword classifier, but only after a pause."""
+
+    def judge_many(self, *args: Any, **kwargs: Any) -> list[Judgement]:
+        time.sleep(0.5)
+        return super().judge_many(*args, **kwargs)
+
+
+async def test_a_judge_slower_than_twilios_budget_lets_the_message_through_and_still_records_it(
+    incident_log: IncidentLog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(webapp, "PRE_EVENT_BUDGET", 0.05)
+    async with running_app(incident_log, SlowClassifier()) as app:
+        form = app.group_message("onMessageAdd", "If you say that again I will hurt you")
+        response = await app.post(HOOK, form)
+        assert response.status_code == 200 and response.json() == {}  # Twilio publishes it
+        assert "the message was let through" in caplog.text
+        for _ in range(100):  # judging goes on in its thread and records the threat
+            if app.log.incidents():
+                break
+            await asyncio.sleep(0.05)
+        [incident] = app.log.incidents()
+        assert incident.categories == ["threat"]
 
 
 async def test_a_medium_breach_in_an_enforce_group_passes_and_is_recorded_once(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -121,13 +120,6 @@ class Harness:
         if sign:
             sent["X-Twilio-Signature"] = signature(PUBLIC + path, params, token)
         return await self.http.post(path, data=dict(params), headers=sent)
-
-    async def timed_post(
-        self, path: str, params: Mapping[str, str]
-    ) -> tuple[httpx.Response, float]:
-        started = time.perf_counter()
-        response = await self.post(path, params)
-        return response, time.perf_counter() - started
 
     def group_message(
         self,
