@@ -170,3 +170,12 @@ def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgeme
             fn += truth and not guess
         figures.append(CategoryFigures(tp, fp, fn).f1)
     return sum(figures) / 2
+
+
+def offensive_average_precision(
+    examples: Sequence[Example], judgements: Sequence[Judgement]
+) -> float:
+    """How well the highest of the abuse, threat and discrimination scores ranks OFF first."""
+    truth = [bool(e.labels & HARMFUL) for e in examples]
+    scores = [max(j.scores.get(c, 0.0) for c in HARMFUL) for j in judgements]
+    return float(average_precision_score(truth, scores)) if any(truth) else 0.0

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import bot.cli  # noqa: F401  (registers the commands)
 from bot.cli_base import app, console, err
 from classifiers.categories import Category
-from classifiers.datasets import Example
-from classifiers.evaluate import offensive_macro_f1, report
+from classifiers.datasets import Example, in_heldout
+from classifiers.evaluate import offensive_average_precision, offensive_macro_f1, report
 from classifiers.judgement import Judgement
 
 A, T, S = Category.ABUSE, Category.THREAT, Category.STAFF_GRIEVANCE
@@ -78,6 +78,17 @@ def test_offensive_macro_f1_treats_any_harmful_category_as_offensive() -> None:
     assert offensive_macro_f1(examples, judgements) == pytest.approx((0.8 + 2 / 3) / 2)
 
 
+def test_offensive_average_precision_ranks_by_the_highest_harmful_score() -> None:
+    examples = [example("x", A), example("y"), example("z", T)]
+    judgements = [
+        judged({A: 0.2, Category.DISCRIMINATION: 0.9}),  # its highest harmful score counts
+        judged({S: 0.99, A: 0.5}),  # a staff grievance score does not
+        judged({T: 0.3}),
+    ]
+    # Ranked: x (OFF), y (NOT), z (OFF): precision 1 at x, 2/3 at z.
+    assert offensive_average_precision(examples, judgements) == pytest.approx((1 + 2 / 3) / 2)
+
+
 @pytest.fixture
 def wide(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console, "width", 200)
@@ -115,3 +126,27 @@ def test_evaluate_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"error: {labelled}:2: 'rude' is not a valid Category"
     ]
+
+
+@pytest.mark.usefixtures("wide")
+def test_evaluate_scores_olids_held_out_tweets(tmp_path: Path) -> None:
+    tweets = [
+        ("OFF", "@USER you are a fucking idiot and everyone knows it"),
+        ("OFF", "@USER shut your stupid mouth you pathetic loser"),
+        ("NOT", "@USER lovely to see the sun out today"),
+        ("NOT", "@USER thanks for sharing, the recipe looks great"),
+    ]
+    held_ids = (str(n) for n in range(10000, 20000) if in_heldout(str(n)))
+    rows = [f"{next(held_ids)}\t{tweet}\t{label}\tNULL\tNULL\n" for label, tweet in tweets]
+    (tmp_path / "olid").mkdir()
+    (tmp_path / "olid" / "olid-training-v1.0.tsv").write_text(
+        "id\ttweet\tsubtask_a\tsubtask_b\tsubtask_c\n" + "".join(rows), encoding="utf-8"
+    )
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"text": "See you at the disco", "labels": []}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(labelled), "--olid", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "OLID held-out (4 tweets) OFF vs NOT macro-F1: 1.000, average precision of OFF: 1.000"
+        in (result.stdout)
+    )

@@ -13,7 +13,13 @@ from bot.services import SetupError, classifier_for, roster_from, settings_from
 from classifiers.categories import Category
 from classifiers.datasets import DataError, read_labelled, read_olid, read_public, school_examples
 from classifiers.embedder import bundled_adapter_path
-from classifiers.evaluate import Report, judge_all, offensive_macro_f1, report
+from classifiers.evaluate import (
+    Report,
+    judge_all,
+    offensive_average_precision,
+    offensive_macro_f1,
+    report,
+)
 
 
 @app.command()
@@ -147,7 +153,11 @@ def evaluate(
         with console.status(f"judging {len(held)} OLID tweets"):
             olid_judgements = judge_all(classifier, held)
         score = offensive_macro_f1(held, olid_judgements)
-        console.print(f"OLID held-out ({len(held)} tweets) OFF vs NOT macro-F1: {score:.3f}")
+        ranking = offensive_average_precision(held, olid_judgements)
+        console.print(
+            f"OLID held-out ({len(held)} tweets) OFF vs NOT macro-F1: {score:.3f}, "
+            f"average precision of OFF: {ranking:.3f}"
+        )
 
 
 @app.command()
