@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sklearn.metrics import average_precision_score
-
 from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import Example
 from classifiers.judgement import Classifier, Judgement, Roster
@@ -80,8 +78,9 @@ class Report:
     @property
     def mean_average_precision(self) -> float:
         """Mean average precision over the categories present in the data."""
-        present = [f.average_precision for f in self.figures.values() if f.support]
-        return sum(p for p in present if p is not None) / len(present) if present else 0.0
+        present = [f.average_precision for f in self.figures.values()]
+        found = [p for p in present if p is not None]  # None: nothing carried the category
+        return sum(found) / len(found) if found else 0.0
 
     @property
     def false_positive_rate(self) -> float:
@@ -153,8 +152,7 @@ def average_precision(
     truth = [category in e.labels for e in examples]
     if not any(truth):
         return None
-    scores = [j.scores.get(category, 0.0) for j in judgements]
-    return float(average_precision_score(truth, scores))
+    return ranked_precision(truth, [j.scores.get(category, 0.0) for j in judgements])
 
 
 def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgement]) -> float:
@@ -178,4 +176,12 @@ def offensive_average_precision(
     """How well the highest of the abuse, threat and discrimination scores ranks OFF first."""
     truth = [bool(e.labels & HARMFUL) for e in examples]
     scores = [max(j.scores.get(c, 0.0) for c in HARMFUL) for j in judgements]
-    return float(average_precision_score(truth, scores)) if any(truth) else 0.0
+    return ranked_precision(truth, scores) if any(truth) else 0.0
+
+
+def ranked_precision(truth: Sequence[bool], scores: Sequence[float]) -> float:
+    """scikit-learn's average precision, imported only when figures are asked for:
+    it costs the running bot about 70 MB."""
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(truth, scores))
