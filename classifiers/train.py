@@ -30,11 +30,7 @@ from classifiers.heads import Heads
 #: Highest false-positive rate on acceptable validation messages allowed per category:
 #: looser where a miss costs most. Together they kept the rate over all categories
 #: under 2% on the validation slice.
-MAX_FP_RATE = {
-    Category.ABUSE: 0.004,
-    Category.THREAT: 0.004,
-    Category.DISCRIMINATION: 0.004,
-}
+HARMFUL_MAX_FP_RATE = 0.004
 DEFAULT_MAX_FP_RATE = 0.002
 #: No category is flagged below this probability.
 LOWEST_THRESHOLD = 0.5
@@ -60,7 +56,7 @@ def choose_threshold(
     messages is mostly noise.
     """
     beta = 2.0 if category in HARMFUL else 1.0
-    limit = MAX_FP_RATE.get(category, DEFAULT_MAX_FP_RATE)
+    limit = HARMFUL_MAX_FP_RATE if category in HARMFUL else DEFAULT_MAX_FP_RATE
     best, best_score = 0.99, -1.0
     for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):
         flagged = scores >= threshold
