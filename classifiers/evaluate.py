@@ -78,9 +78,9 @@ class Report:
     @property
     def mean_average_precision(self) -> float:
         """Mean average precision over the categories present in the data."""
-        present = [f.average_precision for f in self.figures.values()]
-        found = [p for p in present if p is not None]  # None: nothing carried the category
-        return sum(found) / len(found) if found else 0.0
+        figures = self.figures.values()
+        present = [f.average_precision for f in figures if f.average_precision is not None]
+        return sum(present) / len(present) if present else 0.0
 
     @property
     def false_positive_rate(self) -> float:
