@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.cli_base import console, err
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.repository import IncidentLog
@@ -66,3 +67,10 @@ def fake() -> Iterator[FakeTelegram]:
     """A fake Telegram Bot API server on 127.0.0.1 for the bot under test."""
     with FakeTelegram() as server:
         yield server
+
+
+@pytest.fixture
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wide terminals, so that rich neither wraps nor cuts the commands' tables and lines."""
+    monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setattr(err, "width", 200)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 import bot.commands.cases
 import bot.commands.digest  # noqa: F401  (registers the commands)
-from bot.cli_base import app, console, err
+from bot.cli_base import app
 from bot.telegram.env import TOKEN_ENV
 from config.loader import example_config_path
 from storage.outbox import MAX_ATTEMPTS, OutboxQueue
@@ -26,11 +26,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def seeded(
-    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch, wide_console: None
 ) -> Iterator[dict[str, int]]:
     """The digest tests' two weeks, and wide terminals so tables are not cut."""
-    monkeypatch.setattr(console, "width", 200)
-    monkeypatch.setattr(err, "width", 200)
     monkeypatch.setenv("DATABASE_URL", db_url)
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", TOKEN_ENV):
         monkeypatch.delenv(name, raising=False)

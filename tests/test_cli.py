@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import bot.cli  # noqa: F401  (registers the commands)
-from bot.cli_base import app, console, err
+from bot.cli_base import app
 from config.loader import example_config_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
@@ -24,10 +24,8 @@ staff:
 
 
 @pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def wide(wide_console: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Wide terminals so that rich does not wrap, and a scratch working directory."""
-    monkeypatch.setattr(console, "width", 200)
-    monkeypatch.setattr(err, "width", 200)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)
 

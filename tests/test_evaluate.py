@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import bot.cli  # noqa: F401  (registers the commands)
-from bot.cli_base import app, console, err
+from bot.cli_base import app
 from classifiers.categories import Category
 from classifiers.datasets import Example, in_heldout
 from classifiers.evaluate import offensive_average_precision, offensive_macro_f1, report
@@ -89,13 +89,7 @@ def test_offensive_average_precision_ranks_by_the_highest_harmful_score() -> Non
     assert offensive_average_precision(examples, judgements) == pytest.approx((1 + 2 / 3) / 2)
 
 
-@pytest.fixture
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console, "width", 200)
-    monkeypatch.setattr(err, "width", 200)
-
-
-@pytest.mark.usefixtures("wide")
+@pytest.mark.usefixtures("wide_console")
 def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.jsonl"
     rows = [
@@ -117,7 +111,7 @@ def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
     assert cells == ["staff_grievance", "1.000", "1.000", "1.000", "1.000", "1"]
 
 
-@pytest.mark.usefixtures("wide")
+@pytest.mark.usefixtures("wide_console")
 def test_evaluate_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text('{"text": "fine", "labels": []}\n{"text": "odd", "labels": ["rude"]}\n')
@@ -128,7 +122,7 @@ def test_evaluate_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.usefixtures("wide")
+@pytest.mark.usefixtures("wide_console")
 def test_evaluate_scores_olids_held_out_tweets(tmp_path: Path) -> None:
     tweets = [
         ("OFF", "@USER you are a fucking idiot and everyone knows it"),
