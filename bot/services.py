@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifiers.classifier import ClassGuardClassifier
+from classifiers.embedder import shared_embedder
 from classifiers.heads import HeadsMissing
 from classifiers.judgement import Roster
 from config.loader import ConfigError, load_roster, load_settings
@@ -39,7 +40,8 @@ def roster_from(path: Path | None) -> Roster | None:
 
 
 def classifier_for(settings: Settings) -> ClassGuardClassifier:
-    """The classifier with the school's threshold overrides and optional Detoxify model."""
+    """The classifier with the school's threshold overrides, precision and optional Detoxify
+    model."""
     extra = None
     detox = settings.classifier
     if detox.detoxify_checkpoint is not None or detox.detoxify_model is not None:
@@ -52,7 +54,9 @@ def classifier_for(settings: Settings) -> ClassGuardClassifier:
         except DetoxifyUnavailable as exc:
             raise SetupError(str(exc)) from None
     try:
-        return ClassGuardClassifier(thresholds=detox.thresholds, extra=extra)
+        return ClassGuardClassifier(
+            embedder=shared_embedder(detox.precision), thresholds=detox.thresholds, extra=extra
+        )
     except HeadsMissing as exc:
         raise SetupError(str(exc)) from None
 

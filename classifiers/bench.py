@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from classifiers.datasets import school_examples
+from classifiers.precision import Precision, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +63,21 @@ def _measure(
     )
 
 
-def _classguard_side(count: int, singles: int) -> BenchResult:
+def _classguard_side(count: int, singles: int, precision: Precision) -> BenchResult:
     from classifiers.classifier import ClassGuardClassifier
+    from classifiers.embedder import shared_embedder
 
-    classifier = ClassGuardClassifier()
+    classifier = ClassGuardClassifier(embedder=shared_embedder(precision))
     return _measure(
-        "ClassGuard (fine-tuned MiniLM-L6 + heads)",
+        f"ClassGuard (fine-tuned MiniLM-L6 + heads, {resolve(precision)})",
         classifier.judge_many,
         sample_texts(count),
         singles,
     )
 
 
-def _detoxify_side(count: int, singles: int) -> BenchResult:
+def _detoxify_side(count: int, singles: int, precision: Precision) -> BenchResult:
+    """Detoxify runs as it is published, in float32, whatever ``precision`` says."""
     from classifiers.detoxify_bench import build_random_detoxify
 
     model = build_random_detoxify("original")
@@ -88,9 +91,12 @@ class BenchError(Exception):
     """A side of the benchmark could not run; the message is its last line of errors."""
 
 
-def run_side(side: str, count: int, singles: int) -> BenchResult:
+def run_side(
+    side: str, count: int, singles: int, precision: Precision = Precision.AUTO
+) -> BenchResult:
     """Measure one side in a fresh interpreter."""
-    command = [sys.executable, "-m", "classifiers.bench", side, str(count), str(singles)]
+    arguments = [side, str(count), str(singles), precision.value]
+    command = [sys.executable, "-m", "classifiers.bench", *arguments]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no error output"])[-1]
@@ -99,5 +105,5 @@ def run_side(side: str, count: int, singles: int) -> BenchResult:
 
 
 if __name__ == "__main__":
-    side, count, singles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(asdict(SIDES[side](count, singles))))
+    side, count, singles, precision = sys.argv[1:5]
+    print(json.dumps(asdict(SIDES[side](int(count), int(singles), Precision(precision)))))

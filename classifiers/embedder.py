@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.precision import Precision, compute_dtype, resolve
+
 MAX_TOKENS = 128
 #: Tokens run through the encoder at once: enough for large, efficient matrix
 #: products, small enough to keep memory flat however many messages arrive.
@@ -100,7 +102,11 @@ class Embedder:
 
     dimension = DIMENSION
 
-    def __init__(self, adapter: Path | None = None) -> None:
+    def __init__(
+        self, adapter: Path | None = None, precision: Precision = Precision.FLOAT32
+    ) -> None:
+        """Float32 unless asked otherwise: training and calibration must not depend
+        on the processor (see :class:`~classifiers.precision.Precision`)."""
         import torch
         from tokenizers import Tokenizer
 
@@ -113,7 +119,8 @@ class Embedder:
         weights, config = read_weights(model_path())
         if adapter is not None:
             merge_lora(weights, adapter)
-        self.model = MiniLM(weights, config)
+        self.precision = resolve(precision)
+        self.model = MiniLM(weights, config, compute_dtype(self.precision))
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed texts, shortest first, so messages of a pass have similar lengths."""
@@ -130,6 +137,6 @@ class Embedder:
 
 
 @cache
-def shared_embedder() -> Embedder:
+def shared_embedder(precision: Precision = Precision.AUTO) -> Embedder:
     """One fine-tuned embedder per process: loading takes seconds and ~100 MB."""
-    return Embedder(bundled_adapter_path())
+    return Embedder(bundled_adapter_path(), precision)

@@ -1,6 +1,6 @@
 """The MiniLM encoder (a six-layer BERT) in plain PyTorch, for judging messages.
 
-The running bot computes exactly what ``transformers.BertModel`` computes for
+In float32 the running bot computes exactly what ``transformers.BertModel`` computes for
 this model, from the same packaged weights, but without importing
 ``transformers``: its modelling code pulls in ``torch._dynamo``, ``sympy`` and
 the distributed-tensor machinery, about 150 MB of memory that a 2-core school
@@ -15,6 +15,7 @@ longest message of the batch.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from collections.abc import Sequence
@@ -28,11 +29,19 @@ from safetensors.torch import load_file
 Weights = dict[str, torch.Tensor]
 
 #: oneDNN, PyTorch's CPU matrix library, keeps a compiled kernel for every matrix
-#: shape it meets, up to 1,024 of them. Packed passes have a new shape almost every
-#: time, so that cache alone grew a running bot by about 80 MB; without it, matrix
-#: products cost a few per cent more. Read when the first kernel is built, so this
-#: must be set before the model first runs; a value in the environment wins.
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
+#: shape it meets, up to 1,024 of them. Float32 passes have a new shape almost every
+#: time, so that cache alone grew a running bot by about 80 MB; without it, float32
+#: products cost a few per cent more. Bfloat16 kernels cost far more to build than
+#: to run, and each shape also keeps about 3 MB of packing buffers whatever the
+#: cache holds, so bfloat16 passes are padded to one of :data:`BFLOAT16_ROWS` and
+#: their few kernels kept. oneDNN reads the capacity when it builds its first
+#: kernel, so the encoder sets it as it is built; a value in the environment wins.
+BFLOAT16_KERNELS = "128"
+#: Row counts a bfloat16 pass is padded up to: fine steps for single messages, then
+#: steps of a half or a third, wasting at most a third of a large pass on padding.
+BFLOAT16_ROWS = (*range(16, 129, 16), 192, 256, 384, 512, 768, 1024, 1536, 2048)
+#: The weight matrices of each layer, in the order a layer multiplies by them.
+PRODUCTS = ("attention.self.qkv", "attention.output.dense", "intermediate.dense", "output.dense")
 
 
 def read_weights(folder: Path) -> tuple[Weights, dict[str, Any]]:
@@ -47,25 +56,54 @@ class MiniLM:
 
     Build it after any LoRA adapter has been merged into ``weights`` (see
     :func:`classifiers.embedder.merge_lora`): the query, key and value weights
-    are joined here into one matrix per layer.
+    are joined here into one matrix per layer. With ``dtype`` bfloat16 the weight
+    products run in bfloat16 while the residual stream and layer norms stay in
+    float32 (see :class:`classifiers.precision.Precision`).
     """
 
-    def __init__(self, weights: Weights, config: dict[str, Any]) -> None:
+    def __init__(
+        self, weights: Weights, config: dict[str, Any], dtype: torch.dtype = torch.float32
+    ) -> None:
+        """Takes ``weights`` over: they are joined and converted in place, so that each
+        float32 original is freed as its copy is made rather than held beside it."""
         if config.get("hidden_act", "gelu") != "gelu":
             raise ValueError(f"unsupported activation {config['hidden_act']!r}")
         self.layers = int(config["num_hidden_layers"])
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config["layer_norm_eps"])
-        self.weights = dict(weights)
+        self.dtype = dtype
+        os.environ.setdefault(
+            "ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0" if dtype == torch.float32 else BFLOAT16_KERNELS
+        )
+        self.weights = weights
         for i in range(self.layers):
-            p = f"encoder.layer.{i}.attention.self"
+            p = f"encoder.layer.{i}"
             for kind in ("weight", "bias"):
-                names = (f"{p}.{part}.{kind}" for part in ("query", "key", "value"))
-                parts = [self.weights.pop(name) for name in names]
-                self.weights[f"{p}.qkv.{kind}"] = torch.cat(parts)
+                names = [f"{p}.attention.self.{part}.{kind}" for part in ("query", "key", "value")]
+                weights[f"{p}.attention.self.qkv.{kind}"] = torch.cat(
+                    [weights.pop(n) for n in names]
+                )
+            for product in PRODUCTS:
+                weights[f"{p}.{product}.weight"] = weights[f"{p}.{product}.weight"].to(dtype)
+            for product in PRODUCTS[::2]:  # their biases are added inside the product
+                weights[f"{p}.{product}.bias"] = weights[f"{p}.{product}.bias"].to(dtype)
 
-    def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
+    def padded(self, rows: int) -> int:
+        """How many rows a pass of ``rows`` tokens runs as (see :data:`BFLOAT16_ROWS`)."""
+        if self.dtype == torch.float32:
+            return rows
+        index = bisect.bisect_left(BFLOAT16_ROWS, rows)
+        return BFLOAT16_ROWS[index] if index < len(BFLOAT16_ROWS) else rows
+
+    def _inner(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        """A product whose result stays in the encoder's arithmetic, for attention or GELU."""
+        w = self.weights
+        return F.linear(x.to(self.dtype), w[f"{name}.weight"], w[f"{name}.bias"])
+
+    def _outer(self, x: torch.Tensor, name: str, residual: torch.Tensor) -> torch.Tensor:
+        """A product added to the float32 residual stream, which layer norm reads in full."""
+        out = F.linear(x.to(self.dtype), self.weights[f"{name}.weight"]).float()
+        return out.add_(self.weights[f"{name}.bias"]).add_(residual)
 
     def _norm(self, x: torch.Tensor, name: str) -> torch.Tensor:
         w, b = self.weights[f"{name}.weight"], self.weights[f"{name}.bias"]
@@ -80,15 +118,17 @@ class MiniLM:
         positions = torch.cat([torch.arange(n) for n in lengths.tolist()])
         owner = torch.repeat_interleave(torch.arange(count), lengths)
         tokens = torch.arange(len(owner))
-        slots = owner * longest + positions  # each token's place in the padded layout
+        extra = self.padded(len(owner)) - len(owner)
+        # Rows that round the packed matrix up are padding tokens, left out of the average.
+        slots = F.pad(owner * longest + positions, (0, extra))
         real = torch.arange(longest)[None, :] < lengths[:, None]
         # The padded layout gathers each real token's row; padding repeats row 0, which
         # attention masks out as a key and whose own output is dropped.
         gather = torch.zeros(count, longest, dtype=torch.long).masked_scatter_(real, tokens)
-        ids = torch.tensor([t for s in sequences for t in s])
+        ids = F.pad(torch.tensor([t for s in sequences for t in s]), (0, extra))
         x = (
             F.embedding(ids, w["embeddings.word_embeddings.weight"])
-            + w["embeddings.position_embeddings.weight"][positions]
+            + w["embeddings.position_embeddings.weight"][F.pad(positions, (0, extra))]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = self._norm(x, "embeddings.LayerNorm")
@@ -96,17 +136,17 @@ class MiniLM:
         hidden = x.shape[1]
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-            qkv = self._linear(x, f"{p}.attention.self.qkv")[gather.view(-1)]
+            qkv = self._inner(x, f"{p}.attention.self.qkv")[gather.view(-1)]
             q, k, v = qkv.view(count, longest, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
             attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
             attended = attended.transpose(1, 2).reshape(-1, hidden)[slots]
             x = self._norm(
-                self._linear(attended, f"{p}.attention.output.dense") + x,
+                self._outer(attended, f"{p}.attention.output.dense", x),
                 f"{p}.attention.output.LayerNorm",
             )
-            inner = F.gelu(self._linear(x, f"{p}.intermediate.dense"))
-            x = self._norm(self._linear(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
-        averaging = torch.zeros(count, len(owner)).index_put_(
+            inner = F.gelu(self._inner(x, f"{p}.intermediate.dense"))
+            x = self._norm(self._outer(inner, f"{p}.output.dense", x), f"{p}.output.LayerNorm")
+        averaging = torch.zeros(count, len(x)).index_put_(
             (owner, tokens), 1.0 / lengths[owner].to(x.dtype)
         )
         return averaging @ x

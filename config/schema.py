@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from classifiers.categories import Category, Severity
+from classifiers.precision import Precision
 from config.phones import PhoneError, normalise_phone
 
 
@@ -202,6 +203,7 @@ class ClassifierSettings(Strict):
     """Overrides for the classifiers."""
 
     thresholds: dict[Category, float] = Field(default_factory=dict)
+    precision: Precision = Precision.AUTO
     detoxify_checkpoint: Path | None = None
     detoxify_model: str | None = None
 

@@ -53,6 +53,12 @@ def test_roster_file_alone(tmp_path: Path) -> None:
             "  - {id: a, title: t, wording: w, category: abuse}\n",
             "school.colour: Extra inputs",
         ),
+        (
+            "school: {name: X, complaint_route: Y}\nclauses:\n"
+            "  - {id: a, title: t, wording: w, category: abuse}\n"
+            "classifier: {precision: float64}\n",
+            "classifier.precision",
+        ),
     ],
 )
 def test_bad_config_names_file_and_field(tmp_path: Path, content: str, expected: str) -> None:

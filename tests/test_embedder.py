@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from classifiers.datasets import school_examples
 from classifiers.embedder import (
@@ -16,9 +17,12 @@ from classifiers.embedder import (
     Embedder,
     bundled_adapter_path,
     mean_pool,
+    model_path,
     passes,
 )
 from classifiers.finetune import load_base, load_tokenizer
+from classifiers.minilm import BFLOAT16_ROWS, MiniLM, read_weights
+from classifiers.precision import Precision, resolve
 
 TEXTS = [
     "Mr Jones never replies to anything, he's hopeless at his job",
@@ -65,6 +69,38 @@ def test_scores_do_not_depend_on_the_batch() -> None:
     alone = embedder.embed(TEXTS[:1])
     together = embedder.embed([TEXTS[0], "a much longer message " * 20, "hi"])
     np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
+
+
+def test_bfloat16_embeddings_point_where_float32_ones_do() -> None:
+    texts = [e.text for e in school_examples("heldout")][:300] + TEXTS
+    exact = Embedder(bundled_adapter_path()).embed(texts)
+    fast = Embedder(bundled_adapter_path(), Precision.BFLOAT16)
+    cosines = (exact * fast.embed(texts)).sum(axis=1)
+    assert cosines.min() > 0.9995
+    alone = fast.embed(TEXTS[:1])[0]
+    together = fast.embed([TEXTS[0], "a much longer message " * 20, "hi"])[0]
+    assert float(alone @ together) > 0.9995
+
+
+def test_bfloat16_passes_run_in_a_few_shapes_with_little_padding() -> None:
+    weights, config = read_weights(model_path())
+    model = MiniLM(weights, config, torch.bfloat16)
+    every = range(1, TOKENS_PER_PASS + 1)
+    assert {model.padded(rows) for rows in every} == set(BFLOAT16_ROWS)
+    assert all(rows <= model.padded(rows) <= max(rows + 15, rows * 3 // 2) for rows in every)
+    exact = MiniLM(read_weights(model_path())[0], config)
+    assert exact.padded(37) == 37
+
+
+def test_auto_means_bfloat16_only_where_the_processor_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import classifiers.precision
+
+    for native, expected in ((True, Precision.BFLOAT16), (False, Precision.FLOAT32)):
+        monkeypatch.setattr(classifiers.precision, "native_bfloat16", lambda n=native: n)
+        assert resolve(Precision.AUTO) is expected
+        assert resolve(Precision.FLOAT32) is Precision.FLOAT32
 
 
 def test_passes_cover_every_message_once_within_the_token_budget() -> None:

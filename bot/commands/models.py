@@ -20,6 +20,7 @@ from classifiers.evaluate import (
     offensive_macro_f1,
     report,
 )
+from classifiers.precision import Precision
 
 
 @app.command()
@@ -144,6 +145,7 @@ def evaluate(
         raise fail(str(exc)) from None
     with console.status(f"judging {len(examples)} messages"):
         judgements = judge_all(classifier, examples, class_roster)
+    console.print(f"encoder arithmetic: {classifier.embedder.precision}")
     print_report(report(examples, judgements))
     if olid is not None:
         try:
@@ -167,13 +169,16 @@ def bench(
         int, typer.Option(min=2, help="One-message calls for the latency figures.")
     ] = 200,
     detoxify: Annotated[bool, typer.Option(help="Also measure a Detoxify model.")] = True,
+    precision: Annotated[
+        Precision, typer.Option(help="The encoder's arithmetic (auto: as the bot would run).")
+    ] = Precision.AUTO,
 ) -> None:
     """Throughput, latency and peak memory, beside a Detoxify-architecture model."""
     from classifiers.bench import BenchError, run_side
 
     try:
         with console.status("measuring ClassGuard"):
-            ours = run_side("classguard", messages, singles)
+            ours = run_side("classguard", messages, singles, precision)
         sides = [ours]
         if detoxify:
             with console.status("measuring a Detoxify model (BERT-base, random weights)"):
