@@ -6,10 +6,12 @@ the model's sentence-transformers config says (mean over tokens, then L2
 normalisation). The running bot reads the model with :class:`MiniLM` and the
 ``tokenizers`` library rather than ``transformers``, which costs ~150 MB more
 memory to import (see :mod:`classifiers.minilm`); training uses ``transformers``.
-The model runs in full precision: dynamic int8 quantisation was three times
-faster but made a message's scores depend on the other messages in its batch
-(activations are scaled per batch) and blunted the fine-tuned model, so the same
-message could be flagged alone and missed in company.
+The model runs in float32, or in bfloat16 where the processor multiplies it
+natively (see :mod:`classifiers.precision`), which rounds each number on its own.
+Dynamic int8 quantisation was three times faster but made a message's scores
+depend on the other messages in its batch (activations are scaled per batch) and
+blunted the fine-tuned model, so the same message could be flagged alone and
+missed in company.
 """
 
 from __future__ import annotations
