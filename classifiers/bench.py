@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from classifiers.datasets import school_examples
-from classifiers.precision import Precision, resolve
+from classifiers.precision import Precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +67,10 @@ def _classguard_side(count: int, singles: int, precision: Precision) -> BenchRes
     from classifiers.classifier import ClassGuardClassifier
     from classifiers.embedder import shared_embedder
 
-    classifier = ClassGuardClassifier(embedder=shared_embedder(precision))
+    embedder = shared_embedder(precision)
+    classifier = ClassGuardClassifier(embedder=embedder)
     return _measure(
-        f"ClassGuard (fine-tuned MiniLM-L6 + heads, {resolve(precision)})",
+        f"ClassGuard (fine-tuned MiniLM-L6 + heads, {embedder.precision})",
         classifier.judge_many,
         sample_texts(count),
         singles,

@@ -42,6 +42,9 @@ BFLOAT16_KERNELS = "128"
 BFLOAT16_ROWS = (*range(16, 129, 16), 192, 256, 384, 512, 768, 1024, 1536, 2048)
 #: The weight matrices of each layer, in the order a layer multiplies by them.
 PRODUCTS = ("attention.self.qkv", "attention.output.dense", "intermediate.dense", "output.dense")
+#: Those whose result feeds attention or GELU rather than the residual stream, so
+#: their biases are added inside the product, in the encoder's arithmetic.
+INNER_PRODUCTS = ("attention.self.qkv", "intermediate.dense")
 
 
 def read_weights(folder: Path) -> tuple[Weights, dict[str, Any]]:
@@ -85,7 +88,7 @@ class MiniLM:
                 )
             for product in PRODUCTS:
                 weights[f"{p}.{product}.weight"] = weights[f"{p}.{product}.weight"].to(dtype)
-            for product in PRODUCTS[::2]:  # their biases are added inside the product
+            for product in INNER_PRODUCTS:
                 weights[f"{p}.{product}.bias"] = weights[f"{p}.{product}.bias"].to(dtype)
 
     def padded(self, rows: int) -> int:
