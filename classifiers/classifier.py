@@ -17,8 +17,8 @@ from classifiers.judgement import Evidence, Judgement, Roster
 
 log = logging.getLogger(__name__)
 
-#: Cue keys whose matches are shown as evidence for each category.
-CUE_EVIDENCE = {c: c.value for c in Category}
+#: Lexicon keys whose matches are shown as evidence for each category.
+CUE_EVIDENCE = {c: (c.value,) for c in Category} | {Category.ABUSE: ("abuse", "shouting")}
 NAME_CATEGORIES = frozenset({Category.CHILD_CONCERN, Category.STAFF_GRIEVANCE})
 
 
@@ -187,7 +187,9 @@ class ClassGuardClassifier:
     ) -> list[Evidence]:
         found = [
             Evidence(category, "keyword", f'"{snippet}"')
-            for snippet in dict.fromkeys(p.cues.get(CUE_EVIDENCE[category], []))
+            for snippet in dict.fromkeys(
+                s for key in CUE_EVIDENCE[category] for s in p.cues.get(key, [])
+            )
         ][:3]
         if category in NAME_CATEGORIES:
             kinds = {"pupil"} if category is Category.CHILD_CONCERN else {"staff", "role"}

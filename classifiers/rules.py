@@ -1,4 +1,4 @@
-"""Cue patterns from ``data/lexicon.yaml``: inputs to the models and evidence for moderators."""
+"""Cue patterns from ``data/lexicon.yaml``: the words a moderator is shown as evidence."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from importlib import resources
 
 import yaml
 
-#: Lexicon keys, in the fixed order the models' feature vectors use.
+#: Lexicon keys: one per category, and ``shouting``, shown beside abuse.
 CUE_KEYS = (
     "abuse",
+    "shouting",
     "threat",
     "discrimination",
     "child_concern",
@@ -22,11 +23,11 @@ CUE_KEYS = (
     "security",
     "confidential",
     "pupil_image",
-    "not_pupil_image",
 )
 
-#: Patterns matched against the original text (case matters), not the normalised one.
-CASE_SENSITIVE = frozenset({"private_chat"})
+#: Patterns matched against the original text (case matters), not the normalised,
+#: lower-cased one.
+CASE_SENSITIVE = frozenset({"private_chat", "shouting"})
 
 
 @dataclass(frozen=True, slots=True)
