@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from moderation.digest import REPEAT_STRIKES, Digest
 
@@ -162,7 +160,14 @@ def review_lines(digest: Digest) -> list[str]:
 
 
 def chart_png(digest: Digest) -> bytes:
-    """The week-by-week trend above this week's clauses against last week's, as a PNG."""
+    """The week-by-week trend above this week's clauses against last week's, as a PNG.
+
+    matplotlib is imported here, not with the module: it costs the running bot about
+    30 MB and most of a second at start-up, for a chart drawn once a week.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     rows = max(len(digest.by_heading[:HEADINGS_CHARTED]), 2)
     figure = Figure(figsize=(7.2, 2.6 + 0.32 * rows), dpi=200, layout="constrained")
     FigureCanvasAgg(figure)
