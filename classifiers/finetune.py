@@ -1,7 +1,9 @@
-"""Fine-tuning MiniLM with a LoRA adapter and a linear multi-label head.
+"""Fine-tuning MiniLM with a LoRA adapter, through a linear multi-label head.
 
-Only the adapter (about 340k numbers) and the head are trained, so what ships is
-small and the base model stays the packaged one. Public examples teach only the
+Only the adapter (about 340k numbers) is kept, so what ships is small and the
+base model stays the packaged one. The head trained beside it is a means of
+training: the shipped heads are fitted afterwards on the finished encoder (see
+:mod:`classifiers.linear_heads`). Public examples teach only the
 categories they were labelled for: their other labels are masked out of the loss.
 """
 
@@ -63,15 +65,6 @@ class FineTuneSettings:
     max_positive_weight: float = 8.0
 
 
-@dataclass
-class FineTuned:
-    """The trained adapter (a PEFT model) and the head's weights, already scaled."""
-
-    model: Any
-    coef: npt.NDArray[np.float32]
-    intercept: npt.NDArray[np.float32]
-
-
 def fine_tune(
     texts: Sequence[str],
     labels: npt.NDArray[np.bool_],
@@ -79,8 +72,8 @@ def fine_tune(
     weights: npt.NDArray[np.float32],
     settings: FineTuneSettings | None = None,
     progress: Callable[[str], None] = lambda _: None,
-) -> FineTuned:
-    """Train the adapter and head on ``texts`` (already normalised model inputs)."""
+) -> Any:
+    """Train the adapter on ``texts`` (already normalised model inputs); a PEFT model."""
     settings = settings or FineTuneSettings()
     import torch
     from peft import LoraConfig, get_peft_model
@@ -126,8 +119,4 @@ def fine_tune(
             optimiser.step()
             total += loss.item()
         progress(f"fine-tuning: epoch {epoch} of {settings.epochs}, loss {total:.2f}")
-    model.eval()
-    with torch.no_grad():
-        coef = (head.weight * SCALE).numpy().astype(np.float32)
-        intercept = head.bias.numpy().astype(np.float32)
-    return FineTuned(model=model, coef=coef, intercept=intercept)
+    return model.eval()

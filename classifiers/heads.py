@@ -159,7 +159,7 @@ class Heads:
             if "bank_labels" not in data:
                 raise HeadsMissing(
                     f"{path}: heads from an older ClassGuard"
-                    f" (run: classguard train --calibrate-only --out {path.parent})"
+                    f" (run: classguard train --heads-only --public DATA --out {path.parent})"
                 )
             return replace(
                 cls._linear_part(data),

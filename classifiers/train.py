@@ -1,7 +1,7 @@
-"""Building the shipped model reproducibly: fine-tune, then calibrate thresholds.
+"""Building the shipped model reproducibly: fine-tune, fit the heads, calibrate thresholds.
 
 One in eight training examples (chosen by a hash of the text) is kept aside as a
-validation slice: neither the adapter nor the example bank holds it, and each
+validation slice: neither the adapter, the heads nor the example bank learn from it, and each
 category's threshold is chosen on it so that false positives on acceptable
 messages stay rare, since the bot must not warn innocent parents. The held-out
 examples are never used here.
@@ -22,11 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.categories import HARMFUL, Category
-from classifiers.datasets import PUBLIC_CATEGORIES, Example
+from classifiers.datasets import Example
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
 from classifiers.finetune import FineTuneSettings, fine_tune
-from classifiers.heads import Heads
+from classifiers.heads import Heads, HeadsMissing
+from classifiers.linear_heads import REGULARISATION, fit_heads, label_mask
 
 #: Highest false-positive rate on acceptable validation messages allowed per category:
 #: looser where a miss costs most. Together they kept the rate over all categories
@@ -89,37 +90,67 @@ def calibrate(
     return np.array(thresholds, dtype=np.float32)
 
 
-def with_bank(
-    heads: Heads, embedder: Embedder, school: Sequence[Example], progress: Progress
+def build_heads(
+    embedder: Embedder,
+    school: Sequence[Example],
+    public: Sequence[Example],
+    meta: dict[str, Any],
+    progress: Progress,
 ) -> Heads:
-    """``heads`` with the example bank built from the training part of ``school`` and
-    thresholds chosen on its validation slice."""
+    """Heads for the fine-tuned encoder in ``embedder``: linear heads fitted on the
+    training part of ``school`` and on ``public``, the example bank built from that
+    training part, and thresholds chosen on its validation slice."""
     fit = [e for e in school if not in_validation(e)]
     validation = [e for e in school if in_validation(e)]
-    progress(f"embedding the example bank of {len(fit)} training examples")
-    banked = replace(
-        heads,
-        bank=embedder.embed(_inputs(fit)),
+    taught = [*fit, *public]
+    progress(f"embedding {len(fit)} training and {len(public)} public examples")
+    embeddings = embedder.embed(_inputs(taught))
+    progress("fitting the category heads")
+    categories = tuple(Category)
+    coef, intercept = fit_heads(
+        embeddings,
+        _labels(taught),
+        label_mask(taught, categories),
+        np.array([e.weight for e in taught], dtype=np.float32),
+        categories,
+    )
+    heads = Heads(
+        categories=categories,
+        coef=coef,
+        intercept=intercept,
+        thresholds=np.full(len(categories), 0.5, dtype=np.float32),
+        bank=embeddings[: len(fit)],
         bank_labels=_labels(fit),
         bank_text=tuple(e.text for e in fit),
+        meta={
+            **meta,
+            "school_examples": len(fit),
+            "validation_examples": len(validation),
+            "public_examples": len(public),
+            "head_regularisation": REGULARISATION,
+        },
     )
     progress(f"calibrating thresholds on {len(validation)} validation examples")
-    return replace(banked, thresholds=calibrate(banked, embedder, validation))
+    return replace(heads, thresholds=calibrate(heads, embedder, validation))
 
 
-def recalibrate(
-    model: Path, school: Sequence[Example], progress: Progress = lambda _: None
+def refit(
+    model: Path,
+    school: Sequence[Example],
+    public: Sequence[Example],
+    progress: Progress = lambda _: None,
 ) -> Heads:
-    """Rebuild the example bank and thresholds of the fine-tuned model in ``model``, in place.
+    """Rebuild the heads, example bank and thresholds of the fine-tuned model in ``model``.
 
-    Reads only the head's weights from an existing ``heads.npz``, so it also
-    upgrades heads written by an older ClassGuard.
+    The fine-tuning settings recorded in an existing ``heads.npz`` are kept.
     """
+    if not (model / "adapter_model.safetensors").exists():
+        raise HeadsMissing(f"{model}: no fine-tuned adapter (run: classguard train --out {model})")
     path = model / "heads.npz"
-    head = Heads.load_linear(path)
-    updated = with_bank(head, Embedder(model), school, progress)
-    updated.save(path)
-    return updated
+    meta = Heads.load_linear(path).meta if path.exists() else {}
+    heads = build_heads(Embedder(model), school, public, meta, progress)
+    heads.save(path)
+    return heads
 
 
 def portable_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -157,39 +188,26 @@ def train(
     """Fine-tune on school-chat (and public) examples; write the adapter and heads to ``out``."""
     settings = settings or FineTuneSettings()
     fit = [e for e in school if not in_validation(e)]
-    validation = [e for e in school if in_validation(e)]
     examples = [*fit, *public]
-    mask = np.array(
-        [[e.source == "school" or c in PUBLIC_CATEGORIES for c in Category] for e in examples],
-        dtype=bool,
-    )
     progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
     tuned = fine_tune(
         _inputs(examples),
         _labels(examples),
-        mask,
+        label_mask(examples, tuple(Category)),
         np.array([e.weight for e in examples], dtype=np.float32),
         settings,
         progress,
     )
+    meta = {
+        "rank": settings.rank,
+        "epochs": settings.epochs,
+        "learning_rate": settings.learning_rate,
+        "seed": settings.seed,
+    }
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter"
-        tuned.model.save_pretrained(str(adapter))
-        head = Heads.linear(
-            tuple(Category),
-            tuned.coef,
-            tuned.intercept,
-            {
-                "school_examples": len(fit),
-                "validation_examples": len(validation),
-                "public_examples": len(public),
-                "rank": settings.rank,
-                "epochs": settings.epochs,
-                "learning_rate": settings.learning_rate,
-                "seed": settings.seed,
-            },
-        )
-        heads = with_bank(head, Embedder(adapter), school, progress)
+        tuned.save_pretrained(str(adapter))
+        heads = build_heads(Embedder(adapter), school, public, meta, progress)
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(adapter / "adapter_model.safetensors", out / "adapter_model.safetensors")
         config = portable_config(json.loads((adapter / "adapter_config.json").read_text()))

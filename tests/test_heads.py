@@ -86,6 +86,6 @@ def test_an_older_heads_file_is_a_one_line_error_naming_the_fix(tmp_path: Path) 
         bank_text=np.array(heads.bank_text[:2]),
         meta=np.array("{}"),
     )
-    with pytest.raises(HeadsMissing, match="--calibrate-only"):
+    with pytest.raises(HeadsMissing, match="--heads-only"):
         Heads.load(path)
     assert Heads.load_linear(path).coef.shape == heads.coef.shape

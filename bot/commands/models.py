@@ -34,17 +34,19 @@ def train(
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
-    calibrate_only: Annotated[
+    heads_only: Annotated[
         bool,
         typer.Option(
-            help="Keep the fine-tuned model in --out; rebuild its example bank and thresholds."
+            help="Keep the fine-tuned adapter in --out; refit its heads, example bank and"
+            " thresholds (minutes, not an hour). The shipped heads were fitted with --public."
         ),
     ] = False,
 ) -> None:
     """Rebuild the per-category heads from the labelled examples (reproducibly)."""
     from classifiers.finetune import FineTuneSettings
     from classifiers.heads import HeadsMissing
-    from classifiers.train import recalibrate
+    from classifiers.linear_heads import HeadsUnfit
+    from classifiers.train import refit
     from classifiers.train import train as fit
 
     try:
@@ -60,14 +62,13 @@ def train(
             if not console.is_terminal:  # a log or a container: one line per step instead
                 console.print(message)
 
-        if calibrate_only:
-            try:
-                heads = recalibrate(out, school, progress)
-            except HeadsMissing as exc:
-                raise fail(str(exc)) from None
-        else:
-            settings = FineTuneSettings(epochs=epochs)
-            heads = fit(school, extra, out, settings, progress)
+        try:
+            if heads_only:
+                heads = refit(out, school, extra, progress)
+            else:
+                heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress)
+        except (HeadsMissing, HeadsUnfit) as exc:
+            raise fail(str(exc)) from None
     table = Table("category", "threshold", title=f"Heads written to {out}")
     for category, threshold in zip(heads.categories, heads.thresholds, strict=True):
         table.add_row(category.value, f"{threshold:.3f}")
