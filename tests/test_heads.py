@@ -52,7 +52,17 @@ def test_harmful_categories_keep_the_head_and_the_rest_join_the_vote() -> None:
     head = 1 / (1 + np.exp(-2.0))
     for category in (Category.ABUSE, Category.THREAT, Category.DISCRIMINATION):
         assert scores[CATEGORIES.index(category)] == pytest.approx(head)
-    assert scores[CATEGORIES.index(Category.SECURITY)] < 0.01
+    # No neighbour is a security breach: the vote counts only its floor, under any threshold.
+    assert scores[CATEGORIES.index(Category.SECURITY)] == pytest.approx(np.sqrt(head * 0.1))
+    assert scores[CATEGORIES.index(Category.SECURITY)] < 0.5
+
+
+def test_a_zero_vote_still_ranks_messages_by_the_head() -> None:
+    heads = small_heads()
+    sure = replace(heads, intercept=np.full(len(CATEGORIES), 4.0, dtype=np.float32))
+    message = unit(0, 0, 1, 0)[None, :]  # resembles only the acceptable example
+    index = CATEGORIES.index(Category.SECURITY)
+    assert sure.scores(message)[0, index] > heads.scores(message)[0, index] > 0
 
 
 def test_the_nearest_breach_is_cited_only_for_its_own_category() -> None:
