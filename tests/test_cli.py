@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,22 @@ def test_scan_reports_breaches_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     assert data["breaches"], data
     assert all(b["clause"] for b in data["breaches"])
+
+
+def test_a_scan_leaves_no_copy_of_the_flagged_messages_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    chat = example_config_path().with_name("example_chat.txt")
+    result = cli("scan", str(chat), "--json", str(tmp_path / "scan.json"))
+    assert result.exit_code == 0, result.output
+    assert list(scratch.iterdir()) == []
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("school: [unclosed\n")
+    assert cli("scan", str(chat), "--config", str(broken)).exit_code == 2
+    assert list(scratch.iterdir()) == []
 
 
 def test_demo_prints_the_story_of_the_example_chat(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
 from typing import Annotated
@@ -119,20 +121,25 @@ def scan(
 ) -> None:
     """Report an exported chat's breaches, per-parent counts and the escalation they trigger."""
     exported = _open(export)
-    try:
-        settings = _scan_settings(settings_from(config), roster, "scan")
-        url = database or f"sqlite:///{_temporary_db()}"
-        pipeline = Pipeline(settings, classifier_for(settings), open_log(url))
-    except SetupError as exc:
-        raise fail(str(exc)) from None
-    try:
-        results = replay(
-            pipeline,
-            export_messages(exported.messages(), "scan", settings.digest.timezone),
-            f"scanning {export.name}",
-        )
-    except ExportError as exc:
-        raise fail(str(exc)) from None
+    with ExitStack() as cleanup:
+        if not database:  # a scratch log, deleted with the flagged messages it holds
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="classguard-scan-"))
+            database = f"sqlite:///{Path(folder) / 'scan.db'}"
+        try:
+            settings = _scan_settings(settings_from(config), roster, "scan")
+            log = open_log(database)
+            cleanup.callback(log.engine.dispose)
+            pipeline = Pipeline(settings, classifier_for(settings), log)
+        except SetupError as exc:
+            raise fail(str(exc)) from None
+        try:
+            results = replay(
+                pipeline,
+                export_messages(exported.messages(), "scan", settings.digest.timezone),
+                f"scanning {export.name}",
+            )
+        except ExportError as exc:
+            raise fail(str(exc)) from None
     report = ScanReport.build(export.name, exported.format, exported.skipped, results)
     report.print(console)
     if html:
@@ -141,12 +148,6 @@ def scan(
     if json_out:
         write_json(report, json_out)
         console.print(f"JSON report: {json_out}")
-
-
-def _temporary_db() -> Path:
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="classguard-scan-")) / "scan.db"
 
 
 @app.command()
