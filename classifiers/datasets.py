@@ -11,14 +11,26 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from classifiers.categories import Category
 
 PUBLIC_CATEGORIES = frozenset({Category.ABUSE, Category.DISCRIMINATION})
+
+
+def label_mask(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
+    """Which labels teach, per example and category (in :class:`Category` order): public
+    examples were labelled only for :data:`PUBLIC_CATEGORIES`."""
+    return np.array(
+        [[e.source == "school" or c in PUBLIC_CATEGORIES for c in Category] for e in examples],
+        dtype=bool,
+    )
 
 
 class DataError(Exception):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.datasets import PUBLIC_CATEGORIES, Example
-
 FloatArray = npt.NDArray[np.float32]
 
 #: Inverse strength of the L2 penalty (scikit-learn's ``C``), chosen on the validation slice.
@@ -25,14 +23,6 @@ MAX_POSITIVE_WEIGHT = 8.0
 
 class HeadsUnfit(Exception):
     """A category has no breach, or nothing but breaches, to learn from."""
-
-
-def label_mask(examples: list[Example], categories: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-    """Which labels teach: public examples were labelled only for :data:`PUBLIC_CATEGORIES`."""
-    return np.array(
-        [[e.source == "school" or c in PUBLIC_CATEGORIES for c in categories] for e in examples],
-        dtype=bool,
-    )
 
 
 def fit_heads(

@@ -22,12 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.categories import HARMFUL, Category
-from classifiers.datasets import Example
+from classifiers.datasets import Example, label_mask
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
 from classifiers.finetune import FineTuneSettings, fine_tune
 from classifiers.heads import Heads, HeadsMissing
-from classifiers.linear_heads import REGULARISATION, fit_heads, label_mask
+from classifiers.linear_heads import REGULARISATION, fit_heads
 
 #: Highest false-positive rate on acceptable validation messages allowed per category:
 #: looser where a miss costs most. Together they kept the rate over all categories
@@ -107,28 +107,20 @@ def build_heads(
     embeddings = embedder.embed(_inputs(taught))
     progress("fitting the category heads")
     categories = tuple(Category)
-    coef, intercept = fit_heads(
-        embeddings,
-        _labels(taught),
-        label_mask(taught, categories),
-        np.array([e.weight for e in taught], dtype=np.float32),
-        categories,
-    )
-    heads = Heads(
-        categories=categories,
-        coef=coef,
-        intercept=intercept,
-        thresholds=np.full(len(categories), 0.5, dtype=np.float32),
+    labels, mask, weights = _targets(taught)
+    coef, intercept = fit_heads(embeddings, labels, mask, weights, categories)
+    meta = {
+        **meta,
+        "school_examples": len(fit),
+        "validation_examples": len(validation),
+        "public_examples": len(public),
+        "head_regularisation": REGULARISATION,
+    }
+    heads = replace(
+        Heads.linear(categories, coef, intercept, meta),
         bank=embeddings[: len(fit)],
-        bank_labels=_labels(fit),
+        bank_labels=labels[: len(fit)],
         bank_text=tuple(e.text for e in fit),
-        meta={
-            **meta,
-            "school_examples": len(fit),
-            "validation_examples": len(validation),
-            "public_examples": len(public),
-            "head_regularisation": REGULARISATION,
-        },
     )
     progress(f"calibrating thresholds on {len(validation)} validation examples")
     return replace(heads, thresholds=calibrate(heads, embedder, validation))
@@ -178,6 +170,15 @@ def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
     return np.array([[c in e.labels for c in Category] for e in examples], dtype=bool)
 
 
+def _targets(
+    examples: Sequence[Example],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+    """What each example teaches, for fine-tuning and the heads alike: its labels, which of
+    them count (:func:`~classifiers.datasets.label_mask`) and its weight."""
+    weights = np.array([e.weight for e in examples], dtype=np.float32)
+    return _labels(examples), label_mask(examples), weights
+
+
 def train(
     school: Sequence[Example],
     public: Sequence[Example],
@@ -190,14 +191,7 @@ def train(
     fit = [e for e in school if not in_validation(e)]
     examples = [*fit, *public]
     progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
-    tuned = fine_tune(
-        _inputs(examples),
-        _labels(examples),
-        label_mask(examples, tuple(Category)),
-        np.array([e.weight for e in examples], dtype=np.float32),
-        settings,
-        progress,
-    )
+    tuned = fine_tune(_inputs(examples), *_targets(examples), settings, progress)
     meta = {
         "rank": settings.rank,
         "epochs": settings.epochs,

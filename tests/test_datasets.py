@@ -12,7 +12,9 @@ from bot.cli_base import app, err
 from classifiers.categories import Category
 from classifiers.datasets import (
     DataError,
+    Example,
     in_heldout,
+    label_mask,
     read_labelled,
     read_olid,
     read_public,
@@ -132,3 +134,16 @@ def test_train_with_a_broken_public_folder_is_one_line(
     assert len(result.stderr.strip().splitlines()) == 1
     assert "olid-training-v1.0.tsv: cannot read" in result.stderr
     assert not (tmp_path / "heads.npz").exists()
+
+
+def test_public_examples_teach_only_abuse_and_discrimination() -> None:
+    examples = [
+        Example("gate code is 4512", frozenset({Category.SECURITY})),
+        Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid", weight=0.5),
+    ]
+    mask = label_mask(examples)
+    assert mask[0].all()
+    assert {c for c, m in zip(Category, mask[1], strict=True) if m} == {
+        Category.ABUSE,
+        Category.DISCRIMINATION,
+    }

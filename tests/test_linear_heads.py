@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.categories import Category
-from classifiers.datasets import Example
-from classifiers.linear_heads import HeadsUnfit, fit_heads, label_mask
+from classifiers.linear_heads import HeadsUnfit, fit_heads
 
 NAMES = ("abuse", "security")
 
@@ -55,16 +53,3 @@ def test_a_category_without_breaches_is_a_clear_error() -> None:
     y[:, 1] = False
     with pytest.raises(HeadsUnfit, match="security: the training examples need both"):
         fit_heads(x, y, np.ones_like(y), np.ones(len(x), np.float32), NAMES)
-
-
-def test_public_examples_teach_only_abuse_and_discrimination() -> None:
-    examples = [
-        Example("gate code is 4512", frozenset({Category.SECURITY})),
-        Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid", weight=0.5),
-    ]
-    mask = label_mask(examples, tuple(Category))
-    assert mask[0].all()
-    assert {c for c, m in zip(Category, mask[1], strict=True) if m} == {
-        Category.ABUSE,
-        Category.DISCRIMINATION,
-    }
