@@ -103,10 +103,10 @@ class Heads:
         """The scores thresholds apply to: head and neighbours combined (see the class)."""
         probabilities = self.probabilities(embeddings)
         votes = VOTE_FLOOR + (1.0 - VOTE_FLOOR) * self.votes(embeddings)
-        combined: FloatArray = np.sqrt(probabilities * votes)
-        for index, category in enumerate(self.categories):
-            if category in HARMFUL:
-                combined[:, index] = probabilities[:, index]
+        head_alone = np.array([c in HARMFUL for c in self.categories])
+        combined: FloatArray = np.where(
+            head_alone, probabilities, np.sqrt(probabilities * votes)
+        ).astype(np.float32)
         return combined
 
     def nearest(self, embedding: FloatArray, category: Category) -> tuple[str, float] | None:
