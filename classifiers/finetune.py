@@ -22,6 +22,9 @@ from classifiers.embedder import DIMENSION, mean_pool, model_path
 
 #: Unit-length embeddings are scaled before the head so that logits can be confident.
 SCALE = 8.0
+#: Share of the training steps over which the learning rate climbs to its peak; it then falls
+#: linearly to zero, so the last epochs settle the adapter instead of stirring it at full rate.
+WARMUP = 0.06
 
 
 def offline() -> None:
@@ -98,6 +101,8 @@ def fine_tune(
     pos_weight = (negatives / positives.clamp(min=1)).clamp(max=settings.max_positive_weight)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     rng = np.random.default_rng(settings.seed)
+    steps = settings.epochs * -(-len(texts) // settings.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(steps))
     for epoch in range(1, settings.epochs + 1):
         model.train()
         total = 0.0
@@ -117,6 +122,18 @@ def fine_tune(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            schedule.step()
             total += loss.item()
         progress(f"fine-tuning: epoch {epoch} of {settings.epochs}, loss {total:.2f}")
     return model.eval()
+
+
+def warmup_then_decay(steps: int) -> Callable[[int], float]:
+    """The learning rate's multiplier at each step: a linear climb over the first
+    :data:`WARMUP` of ``steps``, then a linear fall to zero at the last."""
+    warmup = max(1, int(WARMUP * steps))
+
+    def multiplier(step: int) -> float:
+        return min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
+
+    return multiplier

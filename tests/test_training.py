@@ -94,3 +94,16 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     classifier = ClassGuardClassifier(Heads.load(tmp_path / "heads.npz"), Embedder(tmp_path))
     judgement = classifier.judge("Cake sale on Friday, all welcome")
     assert set(judgement.scores) == set(Category)
+
+
+def test_the_learning_rate_climbs_then_falls_to_nothing() -> None:
+    from classifiers.finetune import WARMUP, warmup_then_decay
+
+    steps = 1000
+    multiplier = warmup_then_decay(steps)
+    rates = [multiplier(step) for step in range(steps)]
+    peak = int(WARMUP * steps) - 1
+    assert rates[0] < rates[peak // 2] < rates[peak] == 1.0
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1 :], strict=False))
+    assert rates[-1] == pytest.approx(1 / (steps - peak - 1))
+    assert warmup_then_decay(1)(0) == 1.0  # a single step trains at the full rate
