@@ -24,6 +24,7 @@ ROSTER = Roster(
 
 BREACHES = [
     ("You're a pathetic excuse for a mother, shut your mouth", None, Category.ABUSE),
+    ("Mark you absolute clown, read the letter", None, Category.ABUSE),
     ("Say that again and I'll smash your car windows in", None, Category.THREAT),
     (
         "Muslims shouldn't be allowed to send their kids to our school",
@@ -77,6 +78,9 @@ ACCEPTABLE = [
     ("Does anyone know what time the disco finishes on Friday?", None),
     ("PE is on Tuesday and Thursday this half term", None),
     ("Thanks so much, that's really helpful", None),
+    # Addressing a parent by name is not abuse; a polite redirect is what the code asks for.
+    ("Dave, maybe take that to DMs?", None),
+    ("Sarah, honestly, ring the office, they'll sort it", None),
 ]
 
 
