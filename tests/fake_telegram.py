@@ -427,7 +427,8 @@ def parse_body(
         files: dict[str, tuple[str, bytes]] = {}
         for part in parsed.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            content = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            content = payload if isinstance(payload, bytes) else b""
             filename = part.get_filename()
             if filename:
                 files[str(name)] = (filename, content)

@@ -64,6 +64,7 @@ class FakeTwilio:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     def start(self) -> FakeTwilio:
@@ -87,7 +88,7 @@ class FakeTwilio:
     def add_participant(
         self, conversation_sid: str, address: str, name: str, proxy: str
     ) -> dict[str, Any]:
-        participant = {
+        participant: dict[str, Any] = {
             "sid": sid("MB"),
             "conversation_sid": conversation_sid,
             "attributes": json.dumps({"name": name}),
@@ -257,7 +258,7 @@ def _conversation(conversation: FakeConversation, service: str) -> dict[str, Any
     }
 
 
-class LocalTwilioHttpClient(TwilioHttpClient):
+class LocalTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]
     """Twilio's own HTTP client, sending to the fake instead of Twilio's hosts.
 
     ``https://conversations.twilio.com/v1/...`` becomes ``BASE/conversations.twilio.com/v1/...``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -29,7 +30,7 @@ def test_a_malformed_number_is_a_clear_error(raw: str) -> None:
 def _config_with(tmp_path: Path, change: dict[str, object]) -> Path:
     data = whatsapp_settings().model_dump(mode="json")
     for dotted, value in change.items():
-        target = data
+        target: Any = data
         *parents, last = dotted.split(".")
         for part in parents:
             target = target[int(part)] if part.isdigit() else target[part]
