@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.embedder import DIMENSION, mean_pool, model_path
+from classifiers.linear_heads import MAX_POSITIVE_WEIGHT
 
 #: Unit-length embeddings are scaled before the head so that logits can be confident.
 SCALE = 8.0
@@ -65,7 +66,7 @@ class FineTuneSettings:
     batch_size: int = 32
     max_tokens: int = 96
     seed: int = 20261125
-    max_positive_weight: float = 8.0
+    max_positive_weight: float = MAX_POSITIVE_WEIGHT
 
 
 def fine_tune(

@@ -17,7 +17,7 @@ FloatArray = npt.NDArray[np.float32]
 #: Inverse strength of the L2 penalty (scikit-learn's ``C``), chosen on the validation slice.
 REGULARISATION = 10.0
 #: Breaches are rarer than acceptable messages; each counts up to this many times more,
-#: as in fine-tuning.
+#: here and in fine-tuning (:class:`~classifiers.finetune.FineTuneSettings`).
 MAX_POSITIVE_WEIGHT = 8.0
 
 
