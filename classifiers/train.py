@@ -25,15 +25,17 @@ from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import Example, label_mask
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
-from classifiers.finetune import FineTuneSettings, fine_tune
+from classifiers.finetune import WARMUP, FineTuneSettings, fine_tune
 from classifiers.heads import Heads, HeadsMissing
 from classifiers.linear_heads import REGULARISATION, fit_heads
 
-#: Highest false-positive rate on acceptable validation messages allowed per category:
-#: looser where a miss costs most. Together they kept the rate over all categories
-#: under 2% on the validation slice.
-HARMFUL_MAX_FP_RATE = 0.004
-DEFAULT_MAX_FP_RATE = 0.002
+#: How many acceptable validation messages a category's threshold may flag: one where a
+#: miss costs most, none elsewhere. Counts, not rates: on a slice of about 500 acceptable
+#: messages a rate is rounded down to a whole number of messages, so rates of 0.4% and
+#: 0.2% allowed one and none at 490 messages but two and one at 506, and a slightly
+#: larger slice loosened every threshold at once.
+HARMFUL_MAX_FALSE_POSITIVES = 1
+DEFAULT_MAX_FALSE_POSITIVES = 0
 #: No category is flagged below this probability.
 LOWEST_THRESHOLD = 0.5
 
@@ -51,19 +53,18 @@ def choose_threshold(
     truth: npt.NDArray[np.bool_],
     acceptable: npt.NDArray[np.bool_],
 ) -> float:
-    """The threshold with the best F-score whose false-positive rate stays within bounds.
+    """The threshold with the best F-score that flags few enough acceptable messages.
 
     Thresholds never go below :data:`LOWEST_THRESHOLD`: training already weights
     the rarer breaches up, and a lower cut-off chosen on a few hundred validation
     messages is mostly noise.
     """
     beta = 2.0 if category in HARMFUL else 1.0
-    limit = HARMFUL_MAX_FP_RATE if category in HARMFUL else DEFAULT_MAX_FP_RATE
+    limit = HARMFUL_MAX_FALSE_POSITIVES if category in HARMFUL else DEFAULT_MAX_FALSE_POSITIVES
     best, best_score = 0.99, -1.0
     for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):
         flagged = scores >= threshold
-        fp_rate = (flagged & acceptable).sum() / max(acceptable.sum(), 1)
-        if fp_rate > limit:
+        if (flagged & acceptable).sum() > limit:
             continue
         tp = (flagged & truth).sum()
         precision = tp / max(flagged.sum(), 1)
@@ -197,6 +198,7 @@ def train(
         "epochs": settings.epochs,
         "learning_rate": settings.learning_rate,
         "seed": settings.seed,
+        "warmup": WARMUP,
     }
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter"

@@ -86,6 +86,7 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
     heads = train(school, public, tmp_path, FineTuneSettings(epochs=1, rank=2))
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
+    assert heads.meta["warmup"] == 0.06
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "adapter_config.json",
         "adapter_model.safetensors",
@@ -107,3 +108,22 @@ def test_the_learning_rate_climbs_then_falls_to_nothing() -> None:
     assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1 :], strict=False))
     assert rates[-1] == pytest.approx(1 / (steps - peak - 1))
     assert warmup_then_decay(1)(0) == 1.0  # a single step trains at the full rate
+
+
+@pytest.mark.parametrize("acceptable", [490, 506, 1000])
+def test_how_many_acceptable_messages_a_threshold_may_flag_does_not_grow_with_the_slice(
+    acceptable: int,
+) -> None:
+    """Ten breaches scoring 0.6 to 0.95, and two acceptable messages scoring 0.72 and 0.92."""
+    from classifiers.train import choose_threshold
+
+    breaches = np.linspace(0.6, 0.95, 10)
+    others = np.full(acceptable - 2, 0.1)
+    scores = np.concatenate([breaches, [0.72, 0.92], others]).astype(np.float32)
+    truth = np.arange(len(scores)) < len(breaches)
+
+    def threshold(category: Category) -> float:
+        return choose_threshold(category, scores, truth, np.logical_not(truth))
+
+    assert threshold(Category.POLITICAL) == 0.925  # above both acceptable messages
+    assert threshold(Category.THREAT) == 0.725  # one of them may be flagged where a miss costs most
