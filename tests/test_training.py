@@ -79,14 +79,14 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     from classifiers.classifier import ClassGuardClassifier
     from classifiers.datasets import school_examples
     from classifiers.embedder import Embedder
-    from classifiers.finetune import FineTuneSettings
+    from classifiers.finetune import WARMUP, FineTuneSettings
     from classifiers.train import train
 
     school = school_examples("train")[::20]
     public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
     heads = train(school, public, tmp_path, FineTuneSettings(epochs=1, rank=2))
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
-    assert heads.meta["warmup"] == 0.06
+    assert heads.meta["warmup"] == WARMUP
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "adapter_config.json",
         "adapter_model.safetensors",
