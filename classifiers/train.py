@@ -47,6 +47,11 @@ def in_validation(example: Example) -> bool:
     return hashlib.sha256(example.text.encode()).digest()[1] % 8 == 0
 
 
+def split(school: Sequence[Example]) -> tuple[list[Example], list[Example]]:
+    """The examples that teach the model, and the validation slice that calibrates it."""
+    return [e for e in school if not in_validation(e)], [e for e in school if in_validation(e)]
+
+
 def choose_threshold(
     category: Category,
     scores: npt.NDArray[np.float32],
@@ -59,8 +64,9 @@ def choose_threshold(
     the rarer breaches up, and a lower cut-off chosen on a few hundred validation
     messages is mostly noise.
     """
-    beta = 2.0 if category in HARMFUL else 1.0
-    limit = HARMFUL_MAX_FALSE_POSITIVES if category in HARMFUL else DEFAULT_MAX_FALSE_POSITIVES
+    harmful = category in HARMFUL
+    beta = 2.0 if harmful else 1.0
+    limit = HARMFUL_MAX_FALSE_POSITIVES if harmful else DEFAULT_MAX_FALSE_POSITIVES
     best, best_score = 0.99, -1.0
     for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):
         flagged = scores >= threshold
@@ -101,8 +107,7 @@ def build_heads(
     """Heads for the fine-tuned encoder in ``embedder``: linear heads fitted on the
     training part of ``school`` and on ``public``, the example bank built from that
     training part, and thresholds chosen on its validation slice."""
-    fit = [e for e in school if not in_validation(e)]
-    validation = [e for e in school if in_validation(e)]
+    fit, validation = split(school)
     taught = [*fit, *public]
     progress(f"embedding {len(fit)} training and {len(public)} public examples")
     embeddings = embedder.embed(_inputs(taught))
@@ -189,7 +194,7 @@ def train(
 ) -> Heads:
     """Fine-tune on school-chat (and public) examples; write the adapter and heads to ``out``."""
     settings = settings or FineTuneSettings()
-    fit = [e for e in school if not in_validation(e)]
+    fit, _ = split(school)
     examples = [*fit, *public]
     progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
     tuned = fine_tune(_inputs(examples), *_targets(examples), settings, progress)
