@@ -92,15 +92,32 @@ def test_bfloat16_passes_run_in_a_few_shapes_with_little_padding() -> None:
     assert exact.padded(37) == 37
 
 
-def test_auto_means_bfloat16_only_where_the_processor_has_it(
+def test_auto_means_bfloat16_only_where_the_processor_has_it_and_it_is_faster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import classifiers.precision
 
-    for native, expected in ((True, Precision.BFLOAT16), (False, Precision.FLOAT32)):
+    cases = (
+        (True, True, Precision.BFLOAT16),
+        (True, False, Precision.FLOAT32),
+        (False, True, Precision.FLOAT32),
+        (False, False, Precision.FLOAT32),
+    )
+    for native, faster, expected in cases:
         monkeypatch.setattr(classifiers.precision, "native_bfloat16", lambda n=native: n)
+        monkeypatch.setattr(classifiers.precision, "bfloat16_faster", lambda f=faster: f)
         assert resolve(Precision.AUTO) is expected
         assert resolve(Precision.FLOAT32) is Precision.FLOAT32
+        assert resolve(Precision.BFLOAT16) is Precision.BFLOAT16
+
+
+def test_the_precision_measurement_times_a_real_product() -> None:
+    import torch
+
+    from classifiers.precision import product_seconds
+
+    seconds = product_seconds(torch.float32, repeats=2)
+    assert 0 < seconds < 1
 
 
 def test_passes_cover_every_message_once_within_the_token_budget() -> None:
