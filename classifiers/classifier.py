@@ -129,7 +129,7 @@ class ClassGuardClassifier:
                 owners.append(index)
                 chunks.append(chunk)
         chunk_embeddings = self.embedder.embed(chunks)
-        chunk_probs = self.heads.scores(chunk_embeddings)
+        chunk_probs = self.heads.scores(chunk_embeddings, chunks)
         probs = np.zeros((len(prepared), len(self.heads.categories)), dtype=np.float32)
         embeddings = np.zeros((len(prepared), chunk_embeddings.shape[1]), dtype=np.float32)
         for row, owner in enumerate(owners):
@@ -205,6 +205,13 @@ class ClassGuardClassifier:
             found.append(Evidence(category, "keyword", f"disguised: {', '.join(p.evasions)}"))
         if category in extra and extra[category] >= self.extra_threshold:
             found.append(Evidence(category, "detoxify", f"Detoxify score {extra[category]:.2f}"))
+        lexical = self.heads.lexical
+        if lexical is not None:
+            index = self.heads.categories.index(category)
+            weighed = lexical.weighed_words(p.model_input, index)
+            if weighed:
+                quoted = ", ".join(f'"{w}"' for w in weighed)
+                found.append(Evidence(category, "words", f"words that weighed most: {quoted}"))
         nearest = self.heads.nearest(embedding, category)
         if nearest is not None:
             text, similarity = nearest

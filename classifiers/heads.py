@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 from numpy.lib.npyio import NpzFile
 
 from classifiers.categories import HARMFUL, Category
+from classifiers.lexical import Lexical
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -67,6 +69,10 @@ class Heads:
     of a plain threat; and the public data sets that also teach abuse and
     discrimination are not in the bank, so its vote would drown what the head
     learnt from them.
+
+    ``lexical``, when present, is averaged in: a second opinion from the words
+    themselves (:mod:`classifiers.lexical`). Heads from before it have none, and
+    their thresholds were chosen without it.
     """
 
     categories: tuple[Category, ...]
@@ -77,6 +83,7 @@ class Heads:
     bank_labels: npt.NDArray[np.bool_]
     bank_text: tuple[str, ...]
     meta: dict[str, Any]
+    lexical: Lexical | None = None
 
     def probabilities(self, embeddings: FloatArray) -> FloatArray:
         """The linear heads' per-category probability for each row of ``embeddings``."""
@@ -100,15 +107,16 @@ class Heads:
             votes[start : start + VOTE_ROWS] = np.einsum("nk,nkc->nc", weights, labels)
         return votes
 
-    def scores(self, embeddings: FloatArray) -> FloatArray:
-        """The scores thresholds apply to: head and neighbours combined (see the class)."""
+    def scores(self, embeddings: FloatArray, texts: Sequence[str]) -> FloatArray:
+        """The scores thresholds apply to: head, neighbours and the lexical model combined
+        (see the class). ``texts`` are what was embedded, row for row."""
         probabilities = self.probabilities(embeddings)
         votes = VOTE_FLOOR + (1.0 - VOTE_FLOOR) * self.votes(embeddings)
         head_alone = np.array([c in HARMFUL for c in self.categories])
         combined: FloatArray = np.where(
             head_alone, probabilities, np.sqrt(probabilities * votes)
         ).astype(np.float32)
-        return combined
+        return self.lexical.blend(combined, texts) if self.lexical else combined
 
     def nearest(self, embedding: FloatArray, category: Category) -> tuple[str, float] | None:
         """The most similar training breach of ``category`` and its cosine similarity."""
@@ -121,17 +129,19 @@ class Heads:
 
     def save(self, path: Path) -> None:
         """Write the heads; small enough to keep in the repository."""
-        np.savez_compressed(
-            path,
-            categories=np.array([c.value for c in self.categories]),
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32),
-            thresholds=self.thresholds.astype(np.float32),
-            bank=self.bank.astype(np.float16),
-            bank_labels=self.bank_labels.astype(bool),
-            bank_text=np.array(self.bank_text),
-            meta=np.array(json.dumps(self.meta, sort_keys=True)),
-        )
+        arrays: dict[str, Any] = {
+            "categories": np.array([c.value for c in self.categories]),
+            "coef": self.coef.astype(np.float32),
+            "intercept": self.intercept.astype(np.float32),
+            "thresholds": self.thresholds.astype(np.float32),
+            "bank": self.bank.astype(np.float16),
+            "bank_labels": self.bank_labels.astype(bool),
+            "bank_text": np.array(self.bank_text),
+            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
+        }
+        if self.lexical:
+            arrays |= self.lexical.arrays()
+        np.savez_compressed(path, **arrays)
 
     @classmethod
     def linear(
@@ -175,6 +185,7 @@ class Heads:
                 bank=data["bank"].astype(np.float32),
                 bank_labels=data["bank_labels"].astype(bool),
                 bank_text=tuple(str(t) for t in data["bank_text"]),
+                lexical=Lexical.from_arrays(data) if "lexical_coef" in data else None,
             )
 
     @classmethod

@@ -13,8 +13,9 @@ from classifiers.categories import DEFAULT_SEVERITY, Category, Severity
 class Evidence:
     """One reason behind a judgement, shown to moderators.
 
-    ``source`` says what produced it: ``keyword``, ``name``, ``example`` (the
-    nearest training example), ``model``, ``media`` or ``detoxify``.
+    ``source`` says what produced it: ``keyword``, ``name``, ``words`` (those the
+    lexical model weighed most), ``example`` (the nearest training example),
+    ``model``, ``media`` or ``detoxify``.
     """
 
     category: Category

@@ -9,6 +9,8 @@ and from 0.886 to 0.891 on the held-out set, for a minute of training.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -26,16 +28,19 @@ class HeadsUnfit(Exception):
 
 
 def fit_heads(
-    embeddings: FloatArray,
+    embeddings: FloatArray | Any,
     labels: npt.NDArray[np.bool_],
     mask: npt.NDArray[np.bool_],
     weights: FloatArray,
     names: tuple[str, ...],
+    regularisation: float = REGULARISATION,
 ) -> tuple[FloatArray, FloatArray]:
     """A logistic regression per category: its weights (categories × dimension) and biases.
 
-    Each category learns from the rows ``mask`` allows, each row counting its
-    example's weight, breaches weighted up to balance acceptable ones.
+    ``embeddings`` may also be a SciPy sparse matrix (the n-gram features of
+    :mod:`classifiers.lexical`). Each category learns from the rows ``mask`` allows,
+    each row counting its example's weight, breaches weighted up to balance
+    acceptable ones.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -47,7 +52,7 @@ def fit_heads(
         if y.all() or not y.any():
             raise HeadsUnfit(f"{name}: the training examples need both breaches and others")
         balance = min(w[~y].sum() / w[y].sum(), MAX_POSITIVE_WEIGHT)
-        model = LogisticRegression(C=REGULARISATION, max_iter=3000)
+        model = LogisticRegression(C=regularisation, max_iter=3000)
         model.fit(x, y, sample_weight=w * np.where(y, balance, 1.0))
         coef[index] = model.coef_[0]
         intercept[index] = model.intercept_[0]

@@ -27,6 +27,8 @@ from classifiers.embedder import Embedder
 from classifiers.features import prepare
 from classifiers.finetune import WARMUP, FineTuneSettings, fine_tune
 from classifiers.heads import Heads, HeadsMissing
+from classifiers.lexical import REGULARISATION as LEXICAL_REGULARISATION
+from classifiers.lexical import Lexical
 from classifiers.linear_heads import REGULARISATION, fit_heads
 
 #: How many acceptable validation messages a category's threshold may flag: one where a
@@ -87,7 +89,8 @@ def calibrate(
     heads: Heads, embedder: Embedder, validation: Sequence[Example]
 ) -> npt.NDArray[np.float32]:
     """Per-category thresholds chosen on the validation slice."""
-    scores = heads.scores(embedder.embed(_inputs(validation)))
+    inputs = _inputs(validation)
+    scores = heads.scores(embedder.embed(inputs), inputs)
     truth = _labels(validation)
     acceptable = np.logical_not(truth.any(axis=1))
     thresholds = [
@@ -110,23 +113,28 @@ def build_heads(
     fit, validation = split(school)
     taught = [*fit, *public]
     progress(f"embedding {len(fit)} training and {len(public)} public examples")
-    embeddings = embedder.embed(_inputs(taught))
+    inputs = _inputs(taught)
+    embeddings = embedder.embed(inputs)
     progress("fitting the category heads")
     categories = tuple(Category)
     labels, mask, weights = _targets(taught)
     coef, intercept = fit_heads(embeddings, labels, mask, weights, categories)
+    progress("fitting the lexical model")
+    lexical = Lexical.fit(inputs, labels, mask, weights, categories)
     meta = {
         **meta,
         "school_examples": len(fit),
         "validation_examples": len(validation),
         "public_examples": len(public),
         "head_regularisation": REGULARISATION,
+        "lexical_regularisation": LEXICAL_REGULARISATION,
     }
     heads = replace(
         Heads.linear(categories, coef, intercept, meta),
         bank=embeddings[: len(fit)],
         bank_labels=labels[: len(fit)],
         bank_text=tuple(e.text for e in fit),
+        lexical=lexical,
     )
     progress(f"calibrating thresholds on {len(validation)} validation examples")
     return replace(heads, thresholds=calibrate(heads, embedder, validation))

@@ -48,7 +48,8 @@ def test_the_nearest_examples_vote_with_their_labels() -> None:
 
 def test_harmful_categories_keep_the_head_and_the_rest_join_the_vote() -> None:
     heads = small_heads()
-    scores = heads.scores(unit(0, 0, 1, 0)[None, :])[0]  # resembles only the acceptable example
+    # Resembles only the acceptable example.
+    scores = heads.scores(unit(0, 0, 1, 0)[None, :], [""])[0]
     head = 1 / (1 + np.exp(-2.0))
     for category in (Category.ABUSE, Category.THREAT, Category.DISCRIMINATION):
         assert scores[CATEGORIES.index(category)] == pytest.approx(head)
@@ -62,7 +63,7 @@ def test_a_zero_vote_still_ranks_messages_by_the_head() -> None:
     sure = replace(heads, intercept=np.full(len(CATEGORIES), 4.0, dtype=np.float32))
     message = unit(0, 0, 1, 0)[None, :]  # resembles only the acceptable example
     index = CATEGORIES.index(Category.SECURITY)
-    assert sure.scores(message)[0, index] > heads.scores(message)[0, index] > 0
+    assert sure.scores(message, [""])[0, index] > heads.scores(message, [""])[0, index] > 0
 
 
 def test_the_nearest_breach_is_cited_only_for_its_own_category() -> None:

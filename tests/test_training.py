@@ -28,7 +28,7 @@ def public_data() -> Path | None:
 
 
 @pytest.mark.skipif(public_data() is None, reason="the public data sets are not on this machine")
-def test_refitting_the_shipped_model_rebuilds_its_heads_bank_and_thresholds(
+def test_refitting_the_shipped_model_rebuilds_its_heads_bank_lexical_model_and_thresholds(
     tmp_path: Path,
 ) -> None:
     model = tmp_path / "model"
@@ -50,6 +50,14 @@ def test_refitting_the_shipped_model_rebuilds_its_heads_bank_and_thresholds(
     # The bank is stored as float16, so those last bits can flip one float16 step.
     np.testing.assert_allclose(rebuilt.bank, shipped.bank, rtol=0, atol=1e-3)
     assert rebuilt.bank_text == shipped.bank_text
+    # The lexical model reads only the texts, so it comes out the same to the solver's tolerance.
+    assert rebuilt.lexical is not None and shipped.lexical is not None
+    assert rebuilt.lexical.words.index == shipped.lexical.words.index
+    assert rebuilt.lexical.chars.index == shipped.lexical.chars.index
+    np.testing.assert_allclose(rebuilt.lexical.coef, shipped.lexical.coef, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(
+        rebuilt.lexical.intercept, shipped.lexical.intercept, rtol=0, atol=1e-4
+    )
 
 
 def test_refitting_without_a_fine_tuned_adapter_is_one_line(tmp_path: Path) -> None:
@@ -87,6 +95,7 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     heads = train(school, public, tmp_path, FineTuneSettings(epochs=1, rank=2))
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
     assert heads.meta["warmup"] == WARMUP
+    assert heads.lexical is not None
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "adapter_config.json",
         "adapter_model.safetensors",
