@@ -11,7 +11,7 @@ import numpy as np
 
 from classifiers.categories import Category
 from classifiers.embedder import Embedder, shared_embedder
-from classifiers.features import PICTURE_MEDIA, Prepared, prepare
+from classifiers.features import PICTURE_MEDIA, Prepared, Signals, prepare, signals
 from classifiers.heads import Heads
 from classifiers.judgement import Evidence, Judgement, Roster
 
@@ -122,7 +122,7 @@ class ClassGuardClassifier:
         media = list(media) if media is not None else [None] * len(texts)
         images = list(images) if images is not None else [None] * len(texts)
         face_counts = [self.faces(img) if img else None for img in images]
-        prepared = prepare(texts, media, face_counts, roster)
+        prepared = prepare(texts, media, face_counts)
         owners, chunks = [], []
         for index, p in enumerate(prepared):
             for chunk in windows(p.model_input):
@@ -139,7 +139,8 @@ class ClassGuardClassifier:
         extra = self.extra.category_scores([p.normalised for p in prepared]) if self.extra else None
         out = []
         for i, p in enumerate(prepared):
-            out.append(self._judgement(p, probs[i], embeddings[i], extra[i] if extra else {}))
+            scores = extra[i] if extra else {}
+            out.append(self._judgement(p, roster, probs[i], embeddings[i], scores))
         return out
 
     def judge(self, text: str, media: str | None = None, roster: Roster | None = None) -> Judgement:
@@ -149,6 +150,7 @@ class ClassGuardClassifier:
     def _judgement(
         self,
         p: Prepared,
+        roster: Roster | None,
         probs: np.ndarray,
         embedding: np.ndarray,
         extra: Mapping[Category, float],
@@ -169,33 +171,37 @@ class ClassGuardClassifier:
             scores[category] = round(score, 4)
             if hit:
                 flagged.append(category)
+        if not flagged:
+            return Judgement(scores=scores)
+        found = signals(p, roster)
         if (
             Category.PUPIL_IMAGE in flagged
             and p.media not in PICTURE_MEDIA
-            and not any(n.kind == "pupil" for n in p.names)
+            and not any(n.kind == "pupil" for n in found.names)
         ):
             flagged.remove(Category.PUPIL_IMAGE)  # no picture and no child identified
-        evidence = [e for c in flagged for e in self._evidence(c, p, embedding, extra)]
+        evidence = [e for c in flagged for e in self._evidence(c, p, found, embedding, extra)]
         return Judgement(scores=scores, categories=tuple(flagged), evidence=tuple(evidence))
 
     def _evidence(
         self,
         category: Category,
         p: Prepared,
+        found_signals: Signals,
         embedding: np.ndarray,
         extra: Mapping[Category, float],
     ) -> list[Evidence]:
         found = [
             Evidence(category, "keyword", f'"{snippet}"')
             for snippet in dict.fromkeys(
-                s for key in CUE_EVIDENCE[category] for s in p.cues.get(key, [])
+                s for key in CUE_EVIDENCE[category] for s in found_signals.cues.get(key, [])
             )
         ][:3]
         if category in NAME_CATEGORIES:
             kinds = {"pupil"} if category is Category.CHILD_CONCERN else {"staff", "role"}
             found += [
                 Evidence(category, "name", f"{n.kind} named: {n.surface}")
-                for n in p.names
+                for n in found_signals.names
                 if n.kind in kinds
             ][:2]
         if category is Category.PUPIL_IMAGE and p.media:

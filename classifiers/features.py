@@ -1,8 +1,10 @@
 """What the model reads, and the readable signals shown beside its judgement.
 
 The fine-tuned model reads the normalised text, prefixed with the kind of media
-posted (a photo changes what a caption means). Cue patterns, names found with
-the roster and evasion tricks are kept for evidence a moderator can check.
+posted (a photo changes what a caption means). Evasion tricks are noted as the
+text is normalised; cue patterns and names found with the roster are looked for
+only in flagged messages (:func:`signals`), since they serve as evidence a
+moderator can check and most messages are never flagged.
 """
 
 from __future__ import annotations
@@ -44,15 +46,13 @@ def matcher_for(roster: Roster | None) -> RosterMatcher:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One message ready for the model, with the signals kept for evidence."""
+    """One message ready for the model, with the evasions undone in it."""
 
     original: str
     normalised: str
     media: str | None
     faces: int | None
     evasions: list[str]
-    cues: dict[str, list[str]]
-    names: list[NameMatch]
 
     @property
     def model_input(self) -> str:
@@ -61,23 +61,30 @@ class Prepared:
 
 
 def prepare(
-    texts: Sequence[str],
-    media: Sequence[str | None],
-    faces: Sequence[int | None],
-    roster: Roster | None,
+    texts: Sequence[str], media: Sequence[str | None], faces: Sequence[int | None]
 ) -> list[Prepared]:
-    """Normalise texts and find cues and names."""
-    matcher = matcher_for(roster)
-    lex = lexicon()
+    """Normalise texts, noting the evasions undone."""
     out = []
     for text, kind, face_count in zip(texts, media, faces, strict=True):
         normalised, evasions = normalise_with_flags(text)
-        names = matcher.find(text)
-        names += [
-            NameMatch("staff", m.group(0), m.group(0), m.start(), m.end(), 100.0)
-            for m in STAFF_TITLE.finditer(text)
-            if not any(n.start <= m.start() < n.end for n in names)
-        ]
-        cues = lex.hits(normalised, text)
-        out.append(Prepared(text, normalised, kind, face_count, evasions, cues, names))
+        out.append(Prepared(text, normalised, kind, face_count, evasions))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What a moderator is shown beside a flagged message: cue words and names found."""
+
+    cues: dict[str, list[str]]
+    names: list[NameMatch]
+
+
+def signals(p: Prepared, roster: Roster | None) -> Signals:
+    """Cue patterns and the pupils and staff named in a prepared message."""
+    names = matcher_for(roster).find(p.original)
+    names += [
+        NameMatch("staff", m.group(0), m.group(0), m.start(), m.end(), 100.0)
+        for m in STAFF_TITLE.finditer(p.original)
+        if not any(n.start <= m.start() < n.end for n in names)
+    ]
+    return Signals(lexicon().hits(p.normalised, p.original), names)

@@ -175,7 +175,7 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def _inputs(examples: Sequence[Example]) -> list[str]:
     prepared = prepare(
-        [e.text for e in examples], [e.media for e in examples], [None] * len(examples), None
+        [e.text for e in examples], [e.media for e in examples], [None] * len(examples)
     )
     return [p.model_input for p in prepared]
 

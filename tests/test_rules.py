@@ -6,12 +6,12 @@ import pytest
 
 from classifiers.categories import Category
 from classifiers.classifier import ClassGuardClassifier
-from classifiers.features import prepare
+from classifiers.features import prepare, signals
 from classifiers.rules import CUE_KEYS, lexicon
 
 
 def cues(text: str) -> dict[str, list[str]]:
-    return prepare([text], [None], [None], None)[0].cues
+    return signals(prepare([text], [None], [None])[0], None).cues
 
 
 @pytest.mark.parametrize(
