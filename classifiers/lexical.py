@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,9 @@ READABLE_LETTERS = 3
 #: The lexical model's share of a category's score; the sentence model keeps the rest.
 #: Of shares 0.15 to 0.5, arithmetic or geometric means, the best on the validation slice.
 WEIGHT = 0.5
+#: Words whose character n-gram columns are remembered; the memory is emptied when full.
+#: Chat repeats its words, so most are found here rather than cut into n-grams again.
+REMEMBERED_WORDS = 50_000
 
 
 def word_grams(text: str) -> list[str]:
@@ -108,6 +111,9 @@ class NGramSpace:
     grams: tuple[str, ...]
     index: dict[str, int]
     idf: npt.NDArray[np.float64]
+    word_columns: dict[str, tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def features(self, texts: Sequence[str]) -> Features:
         """The texts' unit-length TF-IDF rows, as the coordinates of their non-zero values.
@@ -115,19 +121,34 @@ class NGramSpace:
         A whole batch at once: per-text array arithmetic would cost more than the
         counting.
         """
-        analyse, index = ANALYSERS[self.kind], self.index
         rows, columns, counts = [], [], []
         for row, text in enumerate(texts):
-            for gram, count in Counter(analyse(text)).items():
-                column = index.get(gram)
-                if column is not None:
-                    rows.append(row)
-                    columns.append(column)
-                    counts.append(count)
+            for column, count in self._counts(text).items():
+                rows.append(row)
+                columns.append(column)
+                counts.append(count)
         row_of, column_of = np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)
         values = (1.0 + np.log(np.array(counts, dtype=np.float64))) * self.idf[column_of]
         norms = np.sqrt(np.bincount(row_of, weights=values**2, minlength=len(texts)))
         return Features(row_of, column_of, values / norms[row_of])
+
+    def _counts(self, text: str) -> Counter[int]:
+        """How often each known n-gram's column occurs in ``text``."""
+        if self.kind != "char":
+            index = self.index
+            return Counter(index[g] for g in ANALYSERS[self.kind](text) if g in index)
+        return Counter(c for word in text.lower().split() for c in self._word_columns(word))
+
+    def _word_columns(self, word: str) -> tuple[int, ...]:
+        """The columns of a lower-cased word's known character n-grams, remembered."""
+        found = self.word_columns.get(word)
+        if found is None:
+            if len(self.word_columns) >= REMEMBERED_WORDS:
+                self.word_columns.clear()
+            index = self.index
+            found = tuple(index[g] for g in char_grams(word) if g in index)
+            self.word_columns[word] = found
+        return found
 
     @classmethod
     def from_grams(
