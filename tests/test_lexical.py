@@ -49,6 +49,22 @@ def test_the_features_are_those_scikit_learn_computes(kind: str) -> None:
     np.testing.assert_allclose(ours, fitted.transform(texts).toarray(), rtol=0, atol=1e-12)
 
 
+def test_the_remembered_words_are_bounded_and_forgetting_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fitted = vectoriser("char").fit(CORPUS)
+    grams = fitted.get_feature_names_out().tolist()
+    first = NGramSpace.from_grams("char", grams, fitted.idf_).features(CORPUS)
+    monkeypatch.setattr("classifiers.lexical.REMEMBERED_WORDS", 3)
+    space = NGramSpace.from_grams("char", grams, fitted.idf_)
+    for _ in range(2):  # the second pass reads what the first remembered, or forgot
+        again = space.features(CORPUS)
+        assert len(space.word_columns) <= 3
+        np.testing.assert_array_equal(again.rows, first.rows)
+        np.testing.assert_array_equal(again.columns, first.columns)
+        np.testing.assert_array_equal(again.values, first.values)
+
+
 def labelled() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = np.zeros((len(CORPUS), len(CATEGORIES)), dtype=bool)
     labels[:3, SECURITY] = True
