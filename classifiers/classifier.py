@@ -139,8 +139,8 @@ class ClassGuardClassifier:
         extra = self.extra.category_scores([p.normalised for p in prepared]) if self.extra else None
         out = []
         for i, p in enumerate(prepared):
-            scores = extra[i] if extra else {}
-            out.append(self._judgement(p, roster, probs[i], embeddings[i], scores))
+            second = extra[i] if extra else {}
+            out.append(self._judgement(p, roster, probs[i], embeddings[i], second))
         return out
 
     def judge(self, text: str, media: str | None = None, roster: Roster | None = None) -> Judgement:
