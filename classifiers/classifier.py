@@ -173,14 +173,16 @@ class ClassGuardClassifier:
                 flagged.append(category)
         if not flagged:
             return Judgement(scores=scores)
-        found = signals(p, roster)
+        found_signals = signals(p, roster)
         if (
             Category.PUPIL_IMAGE in flagged
             and p.media not in PICTURE_MEDIA
-            and not any(n.kind == "pupil" for n in found.names)
+            and not any(n.kind == "pupil" for n in found_signals.names)
         ):
             flagged.remove(Category.PUPIL_IMAGE)  # no picture and no child identified
-        evidence = [e for c in flagged for e in self._evidence(c, p, found, embedding, extra)]
+        evidence = [
+            e for c in flagged for e in self._evidence(c, p, found_signals, embedding, extra)
+        ]
         return Judgement(scores=scores, categories=tuple(flagged), evidence=tuple(evidence))
 
     def _evidence(

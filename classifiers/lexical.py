@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,20 +58,25 @@ def word_grams(text: str) -> list[str]:
     return grams
 
 
-def char_grams(text: str) -> list[str]:
-    """Lower-cased character n-grams of space-padded words, as ``analyzer="char_wb"``."""
+def char_words(text: str) -> list[str]:
+    """The lower-cased, whitespace-separated words that ``analyzer="char_wb"`` cuts up."""
+    return text.lower().split()
+
+
+def word_char_grams(word: str) -> list[str]:
+    """The character n-grams of one word, space-padded, as ``analyzer="char_wb"``."""
     low, high = CHAR_NGRAMS
+    padded = f" {word} "
     grams = []
-    for word in text.lower().split():
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            grams += [padded[i : i + n] for i in range(max(len(padded) - n, 0) + 1)]
-            if len(padded) <= n:  # a word shorter than n counts once
-                break
+    for n in range(low, high + 1):
+        grams += [padded[i : i + n] for i in range(max(len(padded) - n, 0) + 1)]
+        if len(padded) <= n:  # a word shorter than n counts once
+            break
     return grams
 
 
-ANALYSERS: dict[str, Callable[[str], list[str]]] = {"word": word_grams, "char": char_grams}
+#: The two feature spaces, words first.
+KINDS = ("word", "char")
 
 
 def vectoriser(kind: str) -> Any:
@@ -91,7 +96,7 @@ def vectorisers() -> Any:
     """Both spaces' vectorisers side by side (a scikit-learn ``FeatureUnion``), words first."""
     from sklearn.pipeline import FeatureUnion
 
-    return FeatureUnion([(kind, vectoriser(kind)) for kind in ANALYSERS])
+    return FeatureUnion([(kind, vectoriser(kind)) for kind in KINDS])
 
 
 @dataclass(frozen=True)
@@ -134,10 +139,10 @@ class NGramSpace:
 
     def _counts(self, text: str) -> Counter[int]:
         """How often each known n-gram's column occurs in ``text``."""
-        if self.kind != "char":
+        if self.kind == "word":
             index = self.index
-            return Counter(index[g] for g in ANALYSERS[self.kind](text) if g in index)
-        return Counter(c for word in text.lower().split() for c in self._word_columns(word))
+            return Counter(index[g] for g in word_grams(text) if g in index)
+        return Counter(c for word in char_words(text) for c in self._word_columns(word))
 
     def _word_columns(self, word: str) -> tuple[int, ...]:
         """The columns of a lower-cased word's known character n-grams, remembered."""
@@ -146,7 +151,7 @@ class NGramSpace:
             if len(self.word_columns) >= REMEMBERED_WORDS:
                 self.word_columns.clear()
             index = self.index
-            found = tuple(index[g] for g in char_grams(word) if g in index)
+            found = tuple(index[g] for g in word_char_grams(word) if g in index)
             self.word_columns[word] = found
         return found
 
