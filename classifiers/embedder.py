@@ -11,7 +11,11 @@ natively (see :mod:`classifiers.precision`), which rounds each number on its own
 Dynamic int8 quantisation was three times faster but made a message's scores
 depend on the other messages in its batch (activations are scaled per batch) and
 blunted the fine-tuned model, so the same message could be flagged alone and
-missed in company.
+missed in company. Scaling each token's activations on their own (oneDNN's int8
+product with one fixed scale, each row divided by its largest value first) keeps
+messages apart, but on a 2-core AVX2 EPYC it embedded only 1.35 times faster
+than float32 and moved embeddings to a mean cosine of 0.998 (lowest 0.982), about
+twenty times further than bfloat16 does.
 """
 
 from __future__ import annotations
