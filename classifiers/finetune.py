@@ -13,6 +13,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,25 @@ SCALE = 8.0
 #: Share of the training steps over which the learning rate climbs to its peak; it then falls
 #: linearly to zero, so the last epochs settle the adapter instead of stirring it at full rate.
 WARMUP = 0.06
+
+
+class TrainingDevice(StrEnum):
+    """Where fine-tuning runs. The bot itself always runs on the CPU."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+class DeviceUnavailable(Exception):
+    """Fine-tuning was asked to run on a GPU this machine does not have."""
+
+
+def check_device(device: TrainingDevice) -> None:
+    """Refuse a GPU this machine lacks before any work is done."""
+    import torch
+
+    if device is TrainingDevice.CUDA and not torch.cuda.is_available():
+        raise DeviceUnavailable("no CUDA GPU is available here: fine-tune with --device cpu")
 
 
 def offline() -> None:
@@ -76,12 +96,19 @@ def fine_tune(
     weights: npt.NDArray[np.float32],
     settings: FineTuneSettings | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    device: TrainingDevice = TrainingDevice.CPU,
 ) -> Any:
-    """Train the adapter on ``texts`` (already normalised model inputs); a PEFT model."""
+    """Train the adapter on ``texts`` (already normalised model inputs); a PEFT model on the CPU.
+
+    ``device`` names where the training runs: a GPU takes minutes instead of an hour and
+    a half. The steps are the same on either; the numbers differ in their last digits,
+    as floating-point sums taken in another order do.
+    """
     settings = settings or FineTuneSettings()
     import torch
     from peft import LoraConfig, get_peft_model
 
+    check_device(device)
     torch.manual_seed(settings.seed)
     tokenizer = load_tokenizer()
     lora = LoraConfig(
@@ -90,13 +117,13 @@ def fine_tune(
         target_modules=["query", "key", "value", "dense"],
         lora_dropout=0.1,
     )
-    model = get_peft_model(load_base(), lora)
-    head = torch.nn.Linear(DIMENSION, labels.shape[1])
+    model = get_peft_model(load_base(), lora).to(device)
+    head = torch.nn.Linear(DIMENSION, labels.shape[1]).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
     optimiser = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=0.01)
-    y = torch.tensor(labels, dtype=torch.float32)
-    m = torch.tensor(label_mask, dtype=torch.float32)
-    w = torch.tensor(weights, dtype=torch.float32).unsqueeze(1)
+    y = torch.tensor(labels, dtype=torch.float32, device=device)
+    m = torch.tensor(label_mask, dtype=torch.float32, device=device)
+    w = torch.tensor(weights, dtype=torch.float32, device=device).unsqueeze(1)
     positives = (y * m).sum(0)
     negatives = ((1 - y) * m).sum(0)
     pos_weight = (negatives / positives.clamp(min=1)).clamp(max=settings.max_positive_weight)
@@ -109,14 +136,14 @@ def fine_tune(
         total = 0.0
         order = rng.permutation(len(texts))
         for start in range(0, len(order), settings.batch_size):
-            idx = order[start : start + settings.batch_size]
+            idx = torch.from_numpy(order[start : start + settings.batch_size]).to(device)
             batch = tokenizer(
-                [texts[i] for i in idx],
+                [texts[i] for i in idx.tolist()],
                 padding=True,
                 truncation=True,
                 max_length=settings.max_tokens,
                 return_tensors="pt",
-            )
+            ).to(device)
             pooled = mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
             raw = loss_fn(head(pooled * SCALE), y[idx]) * m[idx] * w[idx]
             loss = raw.sum() / (m[idx] * w[idx]).sum().clamp(min=1e-6)
@@ -126,7 +153,7 @@ def fine_tune(
             schedule.step()
             total += loss.item()
         progress(f"fine-tuning: epoch {epoch} of {settings.epochs}, loss {total:.2f}")
-    return model.eval()
+    return model.eval().to("cpu")
 
 
 def warmup_then_decay(steps: int) -> Callable[[int], float]:

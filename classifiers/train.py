@@ -25,7 +25,7 @@ from classifiers.categories import HARMFUL, Category
 from classifiers.datasets import Example, label_mask
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
-from classifiers.finetune import WARMUP, FineTuneSettings, fine_tune
+from classifiers.finetune import WARMUP, FineTuneSettings, TrainingDevice, check_device, fine_tune
 from classifiers.heads import Heads, HeadsMissing
 from classifiers.lexical import REGULARISATION as LEXICAL_REGULARISATION
 from classifiers.lexical import Lexical
@@ -199,13 +199,19 @@ def train(
     out: Path,
     settings: FineTuneSettings | None = None,
     progress: Progress = lambda _: None,
+    device: TrainingDevice = TrainingDevice.CPU,
 ) -> Heads:
-    """Fine-tune on school-chat (and public) examples; write the adapter and heads to ``out``."""
+    """Fine-tune on school-chat (and public) examples; write the adapter and heads to ``out``.
+
+    Only the fine-tuning runs on ``device``; the heads are fitted and calibrated on the CPU,
+    where the bot runs.
+    """
+    check_device(device)
     settings = settings or FineTuneSettings()
     fit, _ = split(school)
     examples = [*fit, *public]
     progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
-    tuned = fine_tune(_inputs(examples), *_targets(examples), settings, progress)
+    tuned = fine_tune(_inputs(examples), *_targets(examples), settings, progress, device)
     meta = {
         "rank": settings.rank,
         "epochs": settings.epochs,

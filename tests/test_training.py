@@ -68,6 +68,25 @@ def test_refitting_without_a_fine_tuned_adapter_is_one_line(tmp_path: Path) -> N
     assert not (tmp_path / "heads.npz").exists()
 
 
+def test_asking_for_a_gpu_the_machine_lacks_is_one_line(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = CliRunner().invoke(app, ["train", "--device", "cuda", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no CUDA GPU is available here" in result.stderr
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_unknown_training_device_is_refused_before_any_work(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--device", "tpu", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'tpu' is not one of" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_adapter_config_written_is_the_same_whatever_the_machine_or_run() -> None:
     shipped = json.loads((bundled_adapter_path() / "adapter_config.json").read_text())
     assert portable_config(shipped) == shipped  # the committed file is already portable

@@ -20,6 +20,7 @@ from classifiers.evaluate import (
     offensive_macro_f1,
     report,
 )
+from classifiers.finetune import TrainingDevice
 from classifiers.precision import Precision
 
 
@@ -34,6 +35,10 @@ def train(
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
+    device: Annotated[
+        TrainingDevice,
+        typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU over an hour."),
+    ] = TrainingDevice.CPU,
     heads_only: Annotated[
         bool,
         typer.Option(
@@ -43,7 +48,7 @@ def train(
     ] = False,
 ) -> None:
     """Rebuild the per-category heads from the labelled examples (reproducibly)."""
-    from classifiers.finetune import FineTuneSettings
+    from classifiers.finetune import DeviceUnavailable, FineTuneSettings
     from classifiers.heads import HeadsMissing
     from classifiers.linear_heads import HeadsUnfit
     from classifiers.train import refit
@@ -66,8 +71,8 @@ def train(
             if heads_only:
                 heads = refit(out, school, extra, progress)
             else:
-                heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress)
-        except (HeadsMissing, HeadsUnfit) as exc:
+                heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress, device)
+        except (HeadsMissing, HeadsUnfit, DeviceUnavailable) as exc:
             raise fail(str(exc)) from None
     table = Table("category", "threshold", title=f"Heads written to {out}")
     for category, threshold in zip(heads.categories, heads.thresholds, strict=True):
