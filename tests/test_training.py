@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 import bot.cli  # noqa: F401  (registers the commands)
 from bot.cli_base import app
 from classifiers.categories import Category
-from classifiers.datasets import Example
-from classifiers.embedder import bundled_adapter_path
+from classifiers.datasets import Example, school_examples
+from classifiers.embedder import Embedder, bundled_adapter_path
+from classifiers.features import prepare
 from classifiers.heads import Heads
-from classifiers.train import portable_config
+from classifiers.train import portable_config, split
 
 
 def public_data() -> Path | None:
@@ -42,10 +43,17 @@ def test_refitting_the_shipped_model_rebuilds_its_heads_bank_lexical_model_and_t
     assert result.exit_code == 0, result.output
     assert "calibrating thresholds on" in result.stdout  # not a terminal: one line per step
     rebuilt = Heads.load(model / "heads.npz")
-    # Another CPU's matrix kernels can differ in the last bits of an embedding.
-    np.testing.assert_allclose(rebuilt.coef, shipped.coef, rtol=0, atol=2e-3)
-    np.testing.assert_allclose(rebuilt.intercept, shipped.intercept, rtol=0, atol=2e-3)
     np.testing.assert_array_equal(rebuilt.thresholds, shipped.thresholds)
+    # Another CPU's matrix kernels can differ in the last bits of an embedding, and the
+    # heads' weights can then move by a few thousandths along directions the messages
+    # barely use (5.9e-3 between an AVX2 EPYC and an AMX Xeon), so compare what they do.
+    validation = split(school_examples("train"))[1]
+    texts, media = [e.text for e in validation], [e.media for e in validation]
+    inputs = [p.model_input for p in prepare(texts, media, [None] * len(texts))]
+    embeddings = Embedder(model).embed(inputs)
+    before, after = shipped.scores(embeddings, inputs), rebuilt.scores(embeddings, inputs)
+    np.testing.assert_allclose(after, before, rtol=0, atol=2e-3)
+    assert ((after >= rebuilt.thresholds) == (before >= shipped.thresholds)).all()
     np.testing.assert_array_equal(rebuilt.bank_labels, shipped.bank_labels)
     # The bank is stored as float16, so those last bits can flip one float16 step.
     np.testing.assert_allclose(rebuilt.bank, shipped.bank, rtol=0, atol=1e-3)
@@ -104,8 +112,6 @@ def test_the_adapter_config_written_is_the_same_whatever_the_machine_or_run() ->
 def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None:
     """One short epoch on a few hundred examples: the whole path, not the quality."""
     from classifiers.classifier import ClassGuardClassifier
-    from classifiers.datasets import school_examples
-    from classifiers.embedder import Embedder
     from classifiers.finetune import WARMUP, FineTuneSettings
     from classifiers.train import train
 
