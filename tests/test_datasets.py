@@ -15,6 +15,7 @@ from classifiers.datasets import (
     Example,
     in_heldout,
     label_mask,
+    labelled_folder,
     read_labelled,
     read_olid,
     read_public,
@@ -75,6 +76,14 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
     train, held = school_examples("train"), school_examples("heldout")
     assert not {e.text for e in train} & {e.text for e in held}
     assert 0.15 < len(held) / (len(train) + len(held)) < 0.25
+
+
+def test_the_hard_cases_kept_for_evaluation_are_never_trained_on() -> None:
+    hard = read_labelled(labelled_folder().parent / "evaluation" / "hard_cases.jsonl")
+    assert len(hard) >= 1000
+    assert sum(not e.labels for e in hard) >= len(hard) / 2  # as many look-alikes as breaches
+    shipped = school_examples("train") + school_examples("heldout")
+    assert not {e.text for e in hard} & {e.text for e in shipped}
 
 
 @pytest.mark.parametrize(
