@@ -136,9 +136,10 @@ def fine_tune(
         total = 0.0
         order = rng.permutation(len(texts))
         for start in range(0, len(order), settings.batch_size):
-            idx = torch.from_numpy(order[start : start + settings.batch_size]).to(device)
+            rows = order[start : start + settings.batch_size]
+            idx = torch.from_numpy(rows).to(device)
             batch = tokenizer(
-                [texts[i] for i in idx.tolist()],
+                [texts[i] for i in rows],
                 padding=True,
                 truncation=True,
                 max_length=settings.max_tokens,

@@ -89,7 +89,7 @@ def calibrate(
     heads: Heads, embedder: Embedder, validation: Sequence[Example]
 ) -> npt.NDArray[np.float32]:
     """Per-category thresholds chosen on the validation slice."""
-    inputs = _inputs(validation)
+    inputs = model_inputs(validation)
     scores = heads.scores(embedder.embed(inputs), inputs)
     truth = _labels(validation)
     acceptable = np.logical_not(truth.any(axis=1))
@@ -113,7 +113,7 @@ def build_heads(
     fit, validation = split(school)
     taught = [*fit, *public]
     progress(f"embedding {len(fit)} training and {len(public)} public examples")
-    inputs = _inputs(taught)
+    inputs = model_inputs(taught)
     embeddings = embedder.embed(inputs)
     progress("fitting the category heads")
     categories = tuple(Category)
@@ -173,7 +173,8 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _inputs(examples: Sequence[Example]) -> list[str]:
+def model_inputs(examples: Sequence[Example]) -> list[str]:
+    """What the model reads for each example: its normalised text, with its media noted."""
     prepared = prepare(
         [e.text for e in examples], [e.media for e in examples], [None] * len(examples)
     )
@@ -211,7 +212,7 @@ def train(
     fit, _ = split(school)
     examples = [*fit, *public]
     progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
-    tuned = fine_tune(_inputs(examples), *_targets(examples), settings, progress, device)
+    tuned = fine_tune(model_inputs(examples), *_targets(examples), settings, progress, device)
     meta = {
         "rank": settings.rank,
         "epochs": settings.epochs,

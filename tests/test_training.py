@@ -16,9 +16,8 @@ from bot.cli_base import app
 from classifiers.categories import Category
 from classifiers.datasets import Example, school_examples
 from classifiers.embedder import Embedder, bundled_adapter_path
-from classifiers.features import prepare
 from classifiers.heads import Heads
-from classifiers.train import portable_config, split
+from classifiers.train import model_inputs, portable_config, split
 
 
 def public_data() -> Path | None:
@@ -48,8 +47,7 @@ def test_refitting_the_shipped_model_rebuilds_its_heads_bank_lexical_model_and_t
     # heads' weights can then move by a few thousandths along directions the messages
     # barely use (5.9e-3 between an AVX2 EPYC and an AMX Xeon), so compare what they do.
     validation = split(school_examples("train"))[1]
-    texts, media = [e.text for e in validation], [e.media for e in validation]
-    inputs = [p.model_input for p in prepare(texts, media, [None] * len(texts))]
+    inputs = model_inputs(validation)
     embeddings = Embedder(model).embed(inputs)
     before, after = shipped.scores(embeddings, inputs), rebuilt.scores(embeddings, inputs)
     np.testing.assert_allclose(after, before, rtol=0, atol=2e-3)
