@@ -78,10 +78,20 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
     assert 0.15 < len(held) / (len(train) + len(held)) < 0.25
 
 
-@pytest.mark.parametrize("name", ["hard_cases.jsonl", "targeted.jsonl", "everyday_term.jsonl"])
-def test_the_sets_kept_for_evaluation_are_never_trained_on(name: str) -> None:
-    kept = read_labelled(labelled_folder().parent / "evaluation" / name)
-    assert len(kept) >= 1000
+EVALUATION_SETS = sorted((labelled_folder().parent / "evaluation").glob("*.jsonl"))
+
+
+def test_every_evaluation_set_has_its_figures_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert EVALUATION_SETS
+    for path in EVALUATION_SETS:
+        assert f"classguard evaluate classifiers/data/evaluation/{path.name}" in readme
+
+
+@pytest.mark.parametrize("path", EVALUATION_SETS, ids=lambda p: p.stem)
+def test_the_sets_kept_for_evaluation_are_never_trained_on(path: Path) -> None:
+    kept = read_labelled(path)
+    assert len(kept) >= 400
     assert sum(not e.labels for e in kept) >= len(kept) / 2  # as many look-alikes as breaches
     shipped = school_examples("train") + school_examples("heldout")
     assert not {e.text for e in kept} & {e.text for e in shipped}
