@@ -81,11 +81,13 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
 EVALUATION_SETS = sorted((labelled_folder().parent / "evaluation").glob("*.jsonl"))
 
 
-def test_every_evaluation_set_has_its_figures_in_the_readme() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+def test_every_evaluation_set_has_its_figures_and_size_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
     assert EVALUATION_SETS
     for path in EVALUATION_SETS:
-        assert f"classguard evaluate classifiers/data/evaluation/{path.name}" in readme
+        command = f"classguard evaluate classifiers/data/evaluation/{path.name}"
+        rows = [row for row in readme if command in row]
+        assert any(f"({len(read_labelled(path)):,})" in row for row in rows), path.name
 
 
 @pytest.mark.parametrize("path", EVALUATION_SETS, ids=lambda p: p.stem)
