@@ -53,6 +53,13 @@ def labelled_folder() -> Path:
     return Path(str(resources.files("classifiers").joinpath("data/labelled")))
 
 
+def calibration_examples() -> list[Example]:
+    """Messages that only choose thresholds: no model learns from them, and none is in
+    the held-out set (see :func:`classifiers.train.calibrate`)."""
+    folder = labelled_folder().parent / "calibration"
+    return [e for p in sorted(folder.glob("*.jsonl")) for e in read_labelled(p)]
+
+
 def in_heldout(key: str) -> bool:
     """Whether an example is held out: one in five, by a hash of its text (or OLID tweet id)."""
     return hashlib.sha256(key.encode()).digest()[0] % 5 == 0

@@ -13,6 +13,7 @@ from classifiers.categories import Category
 from classifiers.datasets import (
     DataError,
     Example,
+    calibration_examples,
     in_heldout,
     label_mask,
     labelled_folder,
@@ -78,20 +79,25 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
     assert 0.15 < len(held) / (len(train) + len(held)) < 0.25
 
 
-EVALUATION_SETS = sorted((labelled_folder().parent / "evaluation").glob("*.jsonl"))
+CALIBRATION_SETS = sorted((labelled_folder().parent / "calibration").glob("*.jsonl"))
 
 
-def test_every_evaluation_set_has_its_figures_and_size_in_the_readme() -> None:
+def test_calibration_reads_every_calibration_set() -> None:
+    assert CALIBRATION_SETS
+    assert len(calibration_examples()) == sum(len(read_labelled(p)) for p in CALIBRATION_SETS)
+
+
+def test_every_calibration_set_has_its_figures_and_size_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
-    assert EVALUATION_SETS
-    for path in EVALUATION_SETS:
-        command = f"classguard evaluate classifiers/data/evaluation/{path.name}"
+    assert CALIBRATION_SETS
+    for path in CALIBRATION_SETS:
+        command = f"classguard evaluate classifiers/data/calibration/{path.name}"
         rows = [row for row in readme if command in row]
         assert any(f"({len(read_labelled(path)):,})" in row for row in rows), path.name
 
 
-@pytest.mark.parametrize("path", EVALUATION_SETS, ids=lambda p: p.stem)
-def test_the_sets_kept_for_evaluation_are_never_trained_on(path: Path) -> None:
+@pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.stem)
+def test_the_calibration_sets_are_neither_trained_on_nor_held_out(path: Path) -> None:
     kept = read_labelled(path)
     assert len(kept) >= 400
     assert sum(not e.labels for e in kept) >= len(kept) / 2  # as many look-alikes as breaches

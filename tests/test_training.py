@@ -115,8 +115,10 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
 
     school = school_examples("train")[::20]
     public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
-    heads = train(school, public, tmp_path, FineTuneSettings(epochs=1, rank=2))
+    calibration = [Example("Lovely assembly this morning", frozenset())]
+    heads = train(school, public, calibration, tmp_path, FineTuneSettings(epochs=1, rank=2))
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
+    assert heads.meta["calibration_examples"] == 1
     assert heads.meta["warmup"] == WARMUP
     assert heads.lexical is not None
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -142,11 +144,18 @@ def test_the_learning_rate_climbs_then_falls_to_nothing() -> None:
     assert warmup_then_decay(1)(0) == 1.0  # a single step trains at the full rate
 
 
-@pytest.mark.parametrize("acceptable", [490, 506, 1000])
-def test_how_many_acceptable_messages_a_threshold_may_flag_does_not_grow_with_the_slice(
-    acceptable: int,
+@pytest.mark.parametrize(
+    ("acceptable", "harmful", "other"), [(200, 0.725, 0.925), (400, 0.5, 0.925), (1000, 0.5, 0.5)]
+)
+def test_a_threshold_may_flag_a_share_of_acceptable_messages_not_a_fixed_number(
+    acceptable: int, harmful: float, other: float
 ) -> None:
-    """Ten breaches scoring 0.6 to 0.95, and two acceptable messages scoring 0.72 and 0.92."""
+    """Ten breaches scoring 0.6 to 0.95, and two acceptable messages scoring 0.72 and 0.92.
+
+    Where a miss costs most, 0.5% of acceptable messages may be flagged: one of 200, so the
+    threshold sits between the look-alikes, and two of 400, so it falls to the floor, 0.5.
+    Elsewhere 0.2% may: none of 200 or 400, so it sits above both, and two of 1,000.
+    """
     from classifiers.train import choose_threshold
 
     breaches = np.linspace(0.6, 0.95, 10)
@@ -157,5 +166,5 @@ def test_how_many_acceptable_messages_a_threshold_may_flag_does_not_grow_with_th
     def threshold(category: Category) -> float:
         return choose_threshold(category, scores, truth, np.logical_not(truth))
 
-    assert threshold(Category.POLITICAL) == 0.925  # above both acceptable messages
-    assert threshold(Category.THREAT) == 0.725  # one of them may be flagged where a miss costs most
+    assert threshold(Category.THREAT) == harmful
+    assert threshold(Category.POLITICAL) == other

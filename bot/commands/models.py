@@ -11,7 +11,14 @@ from rich.table import Table
 from bot.cli_base import ConfigOption, RosterOption, app, console, fail
 from bot.services import SetupError, classifier_for, roster_from, settings_from
 from classifiers.categories import Category
-from classifiers.datasets import DataError, read_labelled, read_olid, read_public, school_examples
+from classifiers.datasets import (
+    DataError,
+    calibration_examples,
+    read_labelled,
+    read_olid,
+    read_public,
+    school_examples,
+)
 from classifiers.embedder import bundled_adapter_path
 from classifiers.evaluate import (
     Report,
@@ -56,6 +63,7 @@ def train(
 
     try:
         school = school_examples("train")
+        calibration = calibration_examples()
         extra = read_public(public) if public else []
     except DataError as exc:
         raise fail(str(exc)) from None
@@ -69,9 +77,17 @@ def train(
 
         try:
             if heads_only:
-                heads = refit(out, school, extra, progress)
+                heads = refit(out, school, extra, calibration, progress)
             else:
-                heads = fit(school, extra, out, FineTuneSettings(epochs=epochs), progress, device)
+                heads = fit(
+                    school,
+                    extra,
+                    calibration,
+                    out,
+                    FineTuneSettings(epochs=epochs),
+                    progress,
+                    device,
+                )
         except (HeadsMissing, HeadsUnfit, DeviceUnavailable) as exc:
             raise fail(str(exc)) from None
     table = Table("category", "threshold", title=f"Heads written to {out}")
