@@ -79,25 +79,30 @@ def test_the_school_held_out_split_is_disjoint_and_about_a_fifth() -> None:
     assert 0.15 < len(held) / (len(train) + len(held)) < 0.25
 
 
-CALIBRATION_SETS = sorted((labelled_folder().parent / "calibration").glob("*.jsonl"))
+DATA = labelled_folder().parent
+CALIBRATION_SETS = sorted((DATA / "calibration").glob("*.jsonl"))
+#: Sets that neither train nor calibrate the model: only ``classguard evaluate`` reads them.
+EVALUATION_SETS = sorted((DATA / "evaluation").glob("*.jsonl"))
+KEPT_SETS = CALIBRATION_SETS + EVALUATION_SETS
 
 
-def test_calibration_reads_every_calibration_set() -> None:
-    assert CALIBRATION_SETS
+def test_calibration_reads_every_calibration_set_and_no_evaluation_set() -> None:
+    assert CALIBRATION_SETS and EVALUATION_SETS
     assert len(calibration_examples()) == sum(len(read_labelled(p)) for p in CALIBRATION_SETS)
+    evaluation = {e.text for p in EVALUATION_SETS for e in read_labelled(p)}
+    assert not evaluation & {e.text for e in calibration_examples()}
 
 
-def test_every_calibration_set_has_its_figures_and_size_in_the_readme() -> None:
+@pytest.mark.parametrize("path", KEPT_SETS, ids=lambda p: p.stem)
+def test_every_kept_set_has_its_figures_and_size_in_the_readme(path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
-    assert CALIBRATION_SETS
-    for path in CALIBRATION_SETS:
-        command = f"classguard evaluate classifiers/data/calibration/{path.name}"
-        rows = [row for row in readme if command in row]
-        assert any(f"({len(read_labelled(path)):,})" in row for row in rows), path.name
+    command = f"classguard evaluate {path.relative_to(DATA.parents[1]).as_posix()}"
+    rows = [row for row in readme if command in row]
+    assert any(f"({len(read_labelled(path)):,})" in row for row in rows), path.name
 
 
-@pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.stem)
-def test_the_calibration_sets_are_neither_trained_on_nor_held_out(path: Path) -> None:
+@pytest.mark.parametrize("path", KEPT_SETS, ids=lambda p: p.stem)
+def test_the_kept_sets_are_neither_trained_on_nor_held_out(path: Path) -> None:
     kept = read_labelled(path)
     assert len(kept) >= 400
     assert sum(not e.labels for e in kept) >= len(kept) / 2  # as many look-alikes as breaches
