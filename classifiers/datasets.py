@@ -56,8 +56,7 @@ def labelled_folder() -> Path:
 def calibration_examples() -> list[Example]:
     """Messages that only choose thresholds: no model learns from them, and none is in
     the held-out set (see :func:`classifiers.train.calibrate`)."""
-    folder = labelled_folder().parent / "calibration"
-    return [e for p in sorted(folder.glob("*.jsonl")) for e in read_labelled(p)]
+    return read_folder(labelled_folder().parent / "calibration")
 
 
 def in_heldout(key: str) -> bool:
@@ -69,8 +68,13 @@ def school_examples(split: str) -> list[Example]:
     """The ``train`` or ``heldout`` part of the shipped examples; training never sees the latter."""
     if split not in ("train", "heldout"):
         raise ValueError(f"unknown split {split!r}")
-    examples = [e for p in sorted(labelled_folder().glob("*.jsonl")) for e in read_labelled(p)]
+    examples = read_folder(labelled_folder())
     return [e for e in examples if in_heldout(e.text) == (split == "heldout")]
+
+
+def read_folder(folder: Path) -> list[Example]:
+    """Every labelled example in ``folder``'s JSON Lines files, file by file in name order."""
+    return [e for p in sorted(folder.glob("*.jsonl")) for e in read_labelled(p)]
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:

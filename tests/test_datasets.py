@@ -88,9 +88,10 @@ KEPT_SETS = CALIBRATION_SETS + EVALUATION_SETS
 
 def test_calibration_reads_every_calibration_set_and_no_evaluation_set() -> None:
     assert CALIBRATION_SETS and EVALUATION_SETS
-    assert len(calibration_examples()) == sum(len(read_labelled(p)) for p in CALIBRATION_SETS)
+    calibration = calibration_examples()
+    assert len(calibration) == sum(len(read_labelled(p)) for p in CALIBRATION_SETS)
     evaluation = {e.text for p in EVALUATION_SETS for e in read_labelled(p)}
-    assert not evaluation & {e.text for e in calibration_examples()}
+    assert not evaluation & {e.text for e in calibration}
 
 
 @pytest.mark.parametrize("path", KEPT_SETS, ids=lambda p: p.stem)
