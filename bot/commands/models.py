@@ -46,6 +46,13 @@ def train(
         TrainingDevice,
         typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU over an hour."),
     ] = TrainingDevice.CPU,
+    length_buckets: Annotated[
+        bool,
+        typer.Option(
+            help="Batch messages of alike length: about half the fine-tuning time on a CPU."
+            " The shipped adapter was trained with random batches."
+        ),
+    ] = False,
     heads_only: Annotated[
         bool,
         typer.Option(
@@ -84,7 +91,7 @@ def train(
                     extra,
                     calibration,
                     out,
-                    FineTuneSettings(epochs=epochs),
+                    FineTuneSettings(epochs=epochs, length_buckets=length_buckets),
                     progress,
                     device,
                 )
