@@ -49,7 +49,7 @@ def train(
     length_buckets: Annotated[
         bool,
         typer.Option(
-            help="Batch messages of alike length: about half the fine-tuning time on a CPU."
+            help="Batch messages of alike length: under half the fine-tuning time on a CPU."
             " The shipped adapter was trained with random batches."
         ),
     ] = False,
