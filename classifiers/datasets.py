@@ -46,6 +46,9 @@ class Example:
     media: str | None = None
     source: str = "school"
     weight: float = 1.0
+    counter_speech: bool = False
+    """An acceptable message that calls out, reports or removes a breach (see
+    :mod:`classifiers.counter_speech`); marked ``"counter_speech": true`` in the files."""
 
 
 def labelled_folder() -> Path:
@@ -86,7 +89,8 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
 
 
 def read_labelled(path: Path) -> list[Example]:
-    """Read JSON Lines of ``{"text", "labels", "media"?}``; a bad line is an error naming it."""
+    """Read JSON Lines of ``{"text", "labels", "media"?, "counter_speech"?}``; a bad line is an
+    error naming it."""
     examples = []
     for number, line in enumerate(read_text(path, "utf-8-sig").splitlines(), 1):
         if not line.strip():
@@ -94,7 +98,12 @@ def read_labelled(path: Path) -> list[Example]:
         try:
             row = json.loads(line)
             labels = frozenset(Category(label) for label in row.get("labels", []))
-            examples.append(Example(str(row["text"]), labels, row.get("media")))
+            counter_speech = row.get("counter_speech", False)
+            if not isinstance(counter_speech, bool) or (counter_speech and labels):
+                raise ValueError("counter_speech is true or false, and true only with no labels")
+            examples.append(
+                Example(str(row["text"]), labels, row.get("media"), counter_speech=counter_speech)
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"{path}:{number}: {exc}") from None
     return examples

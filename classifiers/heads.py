@@ -15,6 +15,7 @@ import torch
 from numpy.lib.npyio import NpzFile
 
 from classifiers.categories import HARMFUL, Category
+from classifiers.counter_speech import discounted
 from classifiers.lexical import Lexical
 
 FloatArray = npt.NDArray[np.float32]
@@ -73,6 +74,10 @@ class Heads:
     ``lexical``, when present, is averaged in: a second opinion from the words
     themselves (:mod:`classifiers.lexical`). Heads from before it have none, and
     their thresholds were chosen without it.
+
+    ``coef`` and ``intercept`` have a row per category and, in heads that recognise
+    counter-speech, one more for it (:mod:`classifiers.counter_speech`), as do the
+    lexical model's columns; that column discounts the categories' scores.
     """
 
     categories: tuple[Category, ...]
@@ -85,8 +90,13 @@ class Heads:
     meta: dict[str, Any]
     lexical: Lexical | None = None
 
+    @property
+    def recognises_counter_speech(self) -> bool:
+        """Whether these heads have a counter-speech column after the categories'."""
+        return len(self.intercept) > len(self.categories)
+
     def probabilities(self, embeddings: FloatArray) -> FloatArray:
-        """The linear heads' per-category probability for each row of ``embeddings``."""
+        """The linear heads' probability of each column for each row of ``embeddings``."""
         logits = embeddings @ self.coef.T + self.intercept
         probabilities: FloatArray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return probabilities
@@ -110,13 +120,16 @@ class Heads:
     def scores(self, embeddings: FloatArray, texts: Sequence[str]) -> FloatArray:
         """The scores thresholds apply to: head, neighbours and the lexical model combined
         (see the class). ``texts`` are what was embedded, row for row."""
-        probabilities = self.probabilities(embeddings)
+        combined = self.probabilities(embeddings)
         votes = VOTE_FLOOR + (1.0 - VOTE_FLOOR) * self.votes(embeddings)
+        n = len(self.categories)
         head_alone = np.array([c in HARMFUL for c in self.categories])
-        combined: FloatArray = np.where(
-            head_alone, probabilities, np.sqrt(probabilities * votes)
-        ).astype(np.float32)
-        return self.lexical.blend(combined, texts) if self.lexical else combined
+        combined[:, :n] = np.where(head_alone, combined[:, :n], np.sqrt(combined[:, :n] * votes))
+        if self.lexical:
+            combined = self.lexical.blend(combined, texts)
+        if self.recognises_counter_speech:
+            return discounted(combined[:, :n], combined[:, n], self.categories)
+        return combined
 
     def nearest(self, embedding: FloatArray, category: Category) -> tuple[str, float] | None:
         """The most similar training breach of ``category`` and its cosine similarity."""

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.categories import HARMFUL, Category
+from classifiers.counter_speech import COUNTER_SPEECH
 from classifiers.datasets import Example, label_mask
 from classifiers.embedder import Embedder
 from classifiers.features import prepare
@@ -122,9 +123,13 @@ def build_heads(
     progress("fitting the category heads")
     categories = tuple(Category)
     labels, mask, weights = _targets(taught)
-    coef, intercept = fit_heads(embeddings, labels, mask, weights, categories)
+    names: tuple[str, ...] = categories
+    if any(e.counter_speech for e in fit):
+        names = (*categories, COUNTER_SPEECH)
+        labels, mask = with_counter_speech(taught, labels, mask)
+    coef, intercept = fit_heads(embeddings, labels, mask, weights, names)
     progress("fitting the lexical model")
-    lexical = Lexical.fit(inputs, labels, mask, weights, categories)
+    lexical = Lexical.fit(inputs, labels, mask, weights, names)
     meta = {
         **meta,
         "school_examples": len(fit),
@@ -137,7 +142,7 @@ def build_heads(
     heads = replace(
         Heads.linear(categories, coef, intercept, meta),
         bank=embeddings[: len(fit)],
-        bank_labels=labels[: len(fit)],
+        bank_labels=labels[: len(fit), : len(categories)],
         bank_text=tuple(e.text for e in fit),
         lexical=lexical,
     )
@@ -201,6 +206,16 @@ def _targets(
     them count (:func:`~classifiers.datasets.label_mask`) and its weight."""
     weights = np.array([e.weight for e in examples], dtype=np.float32)
     return _labels(examples), label_mask(examples), weights
+
+
+def with_counter_speech(
+    examples: Sequence[Example], labels: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The labels and mask with the counter-speech column added, learnt from school-chat
+    examples only: the public sets were never marked for it."""
+    marked = np.array([[e.counter_speech] for e in examples], dtype=bool)
+    school = np.array([[e.source == "school"] for e in examples], dtype=bool)
+    return np.hstack([labels, marked]), np.hstack([mask, school])
 
 
 def train(
