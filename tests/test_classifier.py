@@ -84,6 +84,49 @@ ACCEPTABLE = [
 ]
 
 
+#: A parent calling out a breach, beside the breach itself. Threats and discrimination are
+#: left out: counter-speech never lowers their scores (classifiers.counter_speech).
+CALLED_OUT = [
+    (
+        "Language! That's no way to talk to Becky, please take it down",
+        "Becky you are a thick useless cow and everyone knows it",
+        None,
+        Category.ABUSE,
+    ),
+    (
+        "Whoever posted the door code, please delete it. We don't know who sees this chat",
+        "Side gate code is 2580 if you're running late",
+        None,
+        Category.SECURITY,
+    ),
+    (
+        "Can we not talk about Reform on the class chat please",
+        "Anyone voting Labour at the next election needs their head testing, Reform all the way",
+        None,
+        Category.POLITICAL,
+    ),
+    (
+        "Let's not discuss what happened with Mrs Green, the school will handle it",
+        "Mrs Green is hopeless, she has no control of that class and never answers emails",
+        None,
+        Category.STAFF_GRIEVANCE,
+    ),
+    (
+        "Please don't name children on here, he's only six",
+        "Leo is a nightmare, he punched three kids this week and his mum does nothing",
+        None,
+        Category.CHILD_CONCERN,
+    ),
+    (
+        "Admin: I've removed a message with a photo of other people's children. Please check"
+        " before posting",
+        "Here's all of Year 2 at the farm trip! 😍",
+        "photo",
+        Category.PUPIL_IMAGE,
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def classifier() -> ClassGuardClassifier:
     return ClassGuardClassifier()
@@ -104,6 +147,18 @@ def test_hard_negatives_are_left_alone(
 ) -> None:
     judgement = classifier.judge(text, media, ROSTER)
     assert judgement.categories == (), judgement.scores
+
+
+@pytest.mark.parametrize(("rebuke", "breach", "media", "category"), CALLED_OUT)
+def test_calling_out_a_breach_is_not_the_breach(
+    classifier: ClassGuardClassifier,
+    rebuke: str,
+    breach: str,
+    media: str | None,
+    category: Category,
+) -> None:
+    assert classifier.judge(rebuke, None, ROSTER).categories == ()
+    assert category in classifier.judge(breach, media, ROSTER).categories
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,7 @@ def test_training_writes_a_model_the_classifier_can_load(
     assert heads.meta["calibration_examples"] == 1
     assert heads.meta["warmup"] == WARMUP
     assert heads.lexical is not None
+    assert heads.recognises_counter_speech  # the sample has marked counter-speech
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "adapter_config.json",
         "adapter_model.safetensors",
