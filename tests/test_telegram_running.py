@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 import httpx
 import pytest
+from telegram.error import TelegramError
 
 from bot.commands.run import serve
 from bot.services import SetupError
 from bot.telegram.env import TelegramEnv, TelegramEnvError
-from bot.telegram.service import TelegramService
+from bot.telegram.service import TelegramService, build_application
 from classifiers.judgement import Judgement, Roster
 from config.schema import Mode
 from storage.repository import IncidentLog
 from tests.fake_telegram import TOKEN, FakeTelegram, user
 from tests.support import KeywordClassifier
-from tests.telegram_harness import GROUP, GROUP_ID, OTHER, PARENT, Running, say, school
+from tests.telegram_harness import (
+    GROUP,
+    GROUP_ID,
+    OTHER,
+    PARENT,
+    Running,
+    env_for,
+    say,
+    school,
+)
 
 
 async def test_a_restart_mid_stream_loses_and_duplicates_nothing(
@@ -48,6 +60,31 @@ async def test_a_restart_mid_stream_loses_and_duplicates_nothing(
         assert len(fake.of("sendMessage", person["id"])) == 1
     assert len(incident_log.incidents()) == 3
     assert [o.status for o in incident_log.outbox()] == ["sent"] * 3
+
+
+async def test_the_confirmation_on_the_way_out_survives_a_poll_cut_off_anywhere(
+    fake: FakeTelegram,
+) -> None:
+    # Stopping cancels the long poll in flight, at whatever point it has reached;
+    # cut off while connecting, it kept its connection slot, and with a pool of
+    # one the confirmation that follows timed out and was silently dropped.
+    outcomes = []
+    for spins in range(40):
+        app = build_application(env_for(fake))
+        await app.initialize()
+        poll = asyncio.ensure_future(app.bot.get_updates(offset=7, timeout=timedelta(seconds=1)))
+        for _ in range(spins):
+            await asyncio.sleep(0)
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TelegramError):
+            await poll
+        try:
+            await app.bot.get_updates(offset=7, timeout=timedelta(0), limit=1)
+            outcomes.append("confirmed")
+        except TelegramError as exc:
+            outcomes.append(f"after {spins} steps: {exc.message}")
+        await app.shutdown()
+    assert set(outcomes) == {"confirmed"}, outcomes
 
 
 class FailingOnce(KeywordClassifier):

@@ -42,7 +42,10 @@ def build_application(env: TelegramEnv) -> AnyApplication:
     """A python-telegram-bot application on ``env``'s Bot API server, within flood limits.
 
     Updates are fetched by :class:`Poller` or :class:`WebhookServer`, not the
-    library's updater, so that none is confirmed before it is handled.
+    library's updater, so that none is confirmed before it is handled. The
+    ``getUpdates`` pool has room for two connections: a long poll cancelled while
+    it is still connecting keeps its slot (httpcore 1.0), and the confirmation
+    sent on the way out must not wait behind it.
     """
     return (
         ApplicationBuilder()
@@ -50,6 +53,7 @@ def build_application(env: TelegramEnv) -> AnyApplication:
         .base_url(env.base_url)
         .base_file_url(env.base_file_url)
         .rate_limiter(AIORateLimiter())
+        .get_updates_connection_pool_size(2)
         .updater(None)
         .job_queue(None)
         .build()
