@@ -109,6 +109,8 @@ def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
     staff = next(line for line in result.stdout.splitlines() if "staff_grievance" in line)
     cells = [cell.strip() for cell in staff.split("│")[1:7]]
     assert cells == ["staff_grievance", "1.000", "1.000", "1.000", "1.000", "1"]
+    # Zara is the only first name; whether another name changes her judgement is the figure.
+    assert "of 1 named messages judged differently" in result.stdout
 
 
 @pytest.mark.usefixtures("wide_console")

@@ -28,6 +28,7 @@ from classifiers.evaluate import (
     report,
 )
 from classifiers.finetune import TrainingDevice
+from classifiers.name_swaps import SHOWN, NameSwaps, name_swaps, pairs
 from classifiers.precision import Precision
 
 
@@ -151,6 +152,25 @@ def print_report(result: Report) -> None:
         console.print(table)
 
 
+def print_name_swaps(swaps: NameSwaps) -> None:
+    """How many named messages another name changed, and the first few of them."""
+    console.print(
+        f"first names swapped: {len(swaps.changed)} of {swaps.named} named messages"
+        f" judged differently ({swaps.rate:.1%})"
+    )
+    if not swaps.changed:
+        return
+    table = Table("text", "names swapped", "before", "after", title="Judged differently")
+    for text, _, before, after in swaps.changed[:SHOWN]:
+        table.add_row(
+            text,
+            ", ".join(f"{a} → {b}" for a, b in pairs(text)),
+            ",".join(before.categories) or "-",
+            ",".join(after.categories) or "-",
+        )
+    console.print(table)
+
+
 @app.command()
 def evaluate(
     labelled: Annotated[
@@ -176,6 +196,9 @@ def evaluate(
         judgements = judge_all(classifier, examples, class_roster)
     console.print(f"encoder arithmetic: {classifier.embedder.precision}")
     print_report(report(examples, judgements))
+    with console.status("judging the named messages again with other names"):
+        swaps = name_swaps(classifier, examples, judgements, class_roster)
+    print_name_swaps(swaps)
     if olid is not None:
         try:
             held = list(read_olid(olid, heldout=True))
