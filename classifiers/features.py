@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from classifiers.bundled import bundled_words
 from classifiers.judgement import Roster
 from classifiers.normalise import normalise_with_flags
 from classifiers.roster import NameMatch, RosterMatcher
@@ -32,9 +32,7 @@ def model_text(normalised: str, media: str | None) -> str:
 @cache
 def common_first_names() -> tuple[str, ...]:
     """The bundled list of common children's first names."""
-    raw = resources.files("classifiers").joinpath("data/first_names.txt").read_text("utf-8")
-    lines = (ln for ln in raw.splitlines() if ln and not ln.startswith("#"))
-    return tuple(name for line in lines for name in line.split())
+    return bundled_words("first_names.txt")
 
 
 @cache

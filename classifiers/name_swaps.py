@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 
+from classifiers.bundled import bundled_words
 from classifiers.datasets import Example
 from classifiers.evaluate import judge_all
 from classifiers.judgement import Classifier, Judgement, Roster
@@ -28,9 +28,7 @@ SHOWN = 5
 @cache
 def given_names() -> tuple[str, ...]:
     """The bundled first names, lower case and sorted."""
-    raw = resources.files("classifiers").joinpath("data/given_names.txt").read_text("utf-8")
-    lines = (line for line in raw.splitlines() if not line.startswith("#"))
-    return tuple(sorted({name for line in lines for name in line.split()}))
+    return tuple(sorted(set(bundled_words("given_names.txt"))))
 
 
 @cache

@@ -17,8 +17,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from itertools import product
+
+from classifiers.bundled import bundled_words
 
 #: Flags returned by :func:`normalise_with_flags`, one per kind of disguise undone.
 INVISIBLE = "invisible"
@@ -131,9 +132,7 @@ def _map_homoglyphs(text: str, flags: list[str]) -> str:
 @cache
 def masked_words() -> tuple[str, ...]:
     """The bundled swear words and insults, longest first."""
-    raw = resources.files("classifiers").joinpath("data/masked_words.txt").read_text("utf-8")
-    words = {ln.strip() for ln in raw.splitlines() if ln.strip() and not ln.startswith("#")}
-    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+    return tuple(sorted(set(bundled_words("masked_words.txt")), key=lambda w: (-len(w), w)))
 
 
 @cache
