@@ -57,3 +57,20 @@ def test_shouting_is_evidence_for_an_abuse_flag() -> None:
     assert '"idiot"' in keywords
     assert '"YOU ARE AN ABSOLUTE IDIOT"' in keywords
     assert all("Kev" not in k for k in keywords)
+
+
+@pytest.mark.parametrize(
+    ("text", "snippet"),
+    [
+        ("pikeys, the lot of them", "pikeys"),
+        ("typical pikey behaviour", "pikey"),
+        ("no gyppos on the field please", "gyppos"),
+        ("more immigrants than ever", "immigrants"),
+    ],
+)
+def test_slurs_are_found_in_the_plural_too(text: str, snippet: str) -> None:
+    assert cues(text)["discrimination"] == [snippet]
+
+
+def test_a_word_that_merely_starts_like_a_slur_is_not_one() -> None:
+    assert "discrimination" not in cues("the wogan show and a mongoose at the zoo")
