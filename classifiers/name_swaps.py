@@ -10,8 +10,9 @@ messages whose flagged categories change.
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -39,6 +40,17 @@ def _swap_table() -> dict[str, str]:
     return {name: names[(i + half) % len(names)] for i, name in enumerate(names)}
 
 
+@cache
+def shuffled_partners(seed: int) -> dict[str, str]:
+    """Each name to a partner drawn by a seeded shuffle: other pairs than :func:`swapped`
+    uses by default, for teaching a model, so that the count ``evaluate`` reports is not
+    one the model was taught."""
+    names = list(given_names())
+    partners = names.copy()
+    random.Random(seed).shuffle(partners)
+    return dict(zip(names, partners, strict=True))
+
+
 def _in_same_case(original: str, name: str) -> str:
     if original.isupper() and len(original) > 1:
         return name.upper()
@@ -54,9 +66,10 @@ def pairs(text: str) -> list[tuple[str, str]]:
     ]
 
 
-def swapped(text: str) -> str:
-    """``text`` with every listed first name (any case) swapped, keeping its capitals."""
-    table = _swap_table()
+def swapped(text: str, partners: Mapping[str, str] | None = None) -> str:
+    """``text`` with every listed first name (any case) swapped, keeping its capitals:
+    for its fixed partner, or for its partner in ``partners``."""
+    table = _swap_table() if partners is None else partners
 
     def swap(match: re.Match[str]) -> str:
         partner = table.get(match[0].lower())

@@ -32,6 +32,7 @@ from classifiers.heads import Heads, HeadsMissing
 from classifiers.lexical import REGULARISATION as LEXICAL_REGULARISATION
 from classifiers.lexical import Lexical
 from classifiers.linear_heads import REGULARISATION, fit_heads
+from classifiers.name_swaps import shuffled_partners, swapped
 
 #: The share of acceptable calibration messages a category's threshold may flag: more
 #: where a miss costs most. Shares of thousands of messages, not counts on the validation
@@ -218,6 +219,30 @@ def with_counter_speech(
     return np.hstack([labels, marked]), np.hstack([mask, school])
 
 
+def with_names_swapped(
+    examples: Sequence[Example], seed: int
+) -> tuple[list[Example], list[Example]]:
+    """``examples`` with each one that names someone at half weight, and the other halves:
+    copies with the first names swapped (:func:`~classifiers.name_swaps.shuffled_partners`).
+
+    Fine-tuning on both teaches the encoder that a first name is no evidence: the messages
+    name invented people, and a name that happened to turn up in a few breaches came to
+    sway judgements (see ``classguard evaluate``).
+    """
+    partners = shuffled_partners(seed)
+    kept: list[Example] = []
+    copies: list[Example] = []
+    for example in examples:
+        other = swapped(example.text, partners)
+        if other == example.text:
+            kept.append(example)
+            continue
+        half = example.weight / 2
+        kept.append(replace(example, weight=half))
+        copies.append(replace(example, text=other, weight=half))
+    return kept, copies
+
+
 def train(
     school: Sequence[Example],
     public: Sequence[Example],
@@ -234,9 +259,12 @@ def train(
     """
     check_device(device)
     settings = settings or FineTuneSettings()
-    fit, _ = split(school)
-    examples = [*fit, *public]
-    progress(f"fine-tuning on {len(fit)} school-chat and {len(public)} public examples")
+    fit, swaps = with_names_swapped(split(school)[0], settings.seed)
+    examples = [*fit, *public, *swaps]
+    progress(
+        f"fine-tuning on {len(fit)} school-chat examples, {len(swaps)} of them also with"
+        f" names swapped, and {len(public)} public examples"
+    )
     tuned = fine_tune(model_inputs(examples), *_targets(examples), settings, progress, device)
     meta = {
         "rank": settings.rank,
@@ -245,6 +273,7 @@ def train(
         "seed": settings.seed,
         "warmup": WARMUP,
         "length_buckets": settings.length_buckets,
+        "names_swapped": len(swaps),
     }
     with tempfile.TemporaryDirectory() as scratch:
         adapter = Path(scratch) / "adapter"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from classifiers.categories import Category
 from classifiers.datasets import Example
 from classifiers.judgement import Judgement, Roster
-from classifiers.name_swaps import given_names, name_swaps, pairs, swapped
+from classifiers.name_swaps import given_names, name_swaps, pairs, shuffled_partners, swapped
 from tests.support import KeywordClassifier
 
 
@@ -62,3 +62,11 @@ def test_judgements_that_turn_on_a_name_are_counted() -> None:
     assert text == "Kerry thanks for the lift" and "Kerry" not in other
     assert before.categories == (Category.ABUSE,) and after.categories == ()
     assert swaps.rate == 0.5
+
+
+def test_shuffled_partners_are_fixed_by_the_seed_and_differ_from_evaluates() -> None:
+    names = given_names()
+    partners = shuffled_partners(7)
+    assert partners == shuffled_partners(7) != shuffled_partners(8)
+    assert sorted(partners) == sorted(partners.values()) == list(names)
+    assert sum(swapped(n, partners) == swapped(n) for n in names) < len(names) // 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from classifiers.categories import Category
 from classifiers.datasets import Example, school_examples
 from classifiers.embedder import Embedder, bundled_adapter_path
 from classifiers.heads import Heads
-from classifiers.train import model_inputs, portable_config, split
+from classifiers.train import model_inputs, portable_config, split, with_names_swapped
 
 
 def public_data() -> Path | None:
@@ -47,18 +48,18 @@ def test_refitting_the_shipped_model_rebuilds_its_heads_bank_lexical_model_and_t
     # barely use (5.9e-3 between an AVX2 EPYC and an AMX Xeon), so compare what they do.
     # The solver stops at scikit-learn's default tolerance, well short of the optimum, where
     # those bits can move it further (docs/classifier.md, "Heads solved to convergence"):
-    # refitted on an AMX Xeon, the heads fitted on an AVX-512 EPYC came back with the
-    # counter-speech column's weights up to 1.5 apart and, through its discount, 14 of the
-    # 19,085 scores more than 0.015 apart (at most 0.028), changing no decision.
+    # refitted on an AMX Xeon, an earlier model's heads, fitted on an AVX-512 EPYC, came back
+    # with the counter-speech column's weights up to 1.5 apart and, through its discount, 14
+    # of the 19,085 scores more than 0.015 apart (at most 0.028), changing no decision.
     validation = split(school_examples("train"))[1]
     inputs = model_inputs(validation)
     embeddings = Embedder(model).embed(inputs)
     before, after = shipped.scores(embeddings, inputs), rebuilt.scores(embeddings, inputs)
     np.testing.assert_allclose(after, before, rtol=0, atol=0.03)
     # Where a category's F-score is nearly flat along the 0.005 grid, that can also move its
-    # threshold a few steps: on that Xeon, staff grievances came back at 0.655 for 0.66 and
-    # pupils' pictures at 0.735 for 0.715. The other thresholds stay the same, and the
-    # decisions all but entirely.
+    # threshold a few steps: on that Xeon, that model's staff grievances came back at 0.655
+    # for 0.66 and pupils' pictures at 0.735 for 0.715. The other thresholds stay the same,
+    # and the decisions all but entirely.
     np.testing.assert_allclose(rebuilt.thresholds, shipped.thresholds, rtol=0, atol=0.025)
     assert (rebuilt.thresholds == shipped.thresholds).sum() >= len(shipped.thresholds) - 2
     same = (after >= rebuilt.thresholds) == (before >= shipped.thresholds)
@@ -220,3 +221,13 @@ def test_a_threshold_may_flag_a_share_of_acceptable_messages_not_a_fixed_number(
 
     assert threshold(Category.THREAT) == harmful
     assert threshold(Category.POLITICAL) == other
+
+
+def test_each_named_message_is_taught_half_as_written_and_half_with_other_names() -> None:
+    named = Example("Kerry you're a disgrace", frozenset({Category.ABUSE}), weight=2.0)
+    plain = Example("Cake sale on Friday", frozenset())
+    kept, copies = with_names_swapped([named, plain], seed=1)
+    assert kept == [replace(named, weight=1.0), plain]
+    (copy,) = copies
+    assert copy.labels == named.labels and copy.weight == 1.0
+    assert copy.text.endswith(" you're a disgrace") and not copy.text.startswith("Kerry")
