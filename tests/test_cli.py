@@ -121,6 +121,23 @@ def test_demo_prints_the_story_of_the_example_chat(tmp_path: Path) -> None:
     assert "were not stored" in out
 
 
+def test_the_demo_catches_every_breach_in_the_example_chat(tmp_path: Path) -> None:
+    result = cli("demo", "--database", str(tmp_path / "demo.db"))
+    out = " ".join(result.stdout.split())
+    breaches = (
+        "Hopeless at his job honestly flagged staff_grievance",
+        "This government has wrecked the country flagged political",
+        "Someone needs to sort that boy out flagged child_concern",
+        "Nobody asked you flagged abuse",
+        "saves queuing at the office flagged security",
+        "Noah and Freya at the front 😍 flagged pupil_image",
+        "Don't make me flagged threat",
+        "got a written warning flagged confidential",
+        "The whole school is a joke flagged staff_grievance",
+    )
+    assert [b for b in breaches if b not in out] == []
+
+
 def test_init_writes_a_config_that_check_config_accepts(tmp_path: Path) -> None:
     target = tmp_path / "school.yaml"
     assert cli("init", str(target)).exit_code == 0
