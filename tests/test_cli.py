@@ -111,7 +111,7 @@ def test_a_scan_leaves_no_copy_of_the_flagged_messages_behind(
     assert list(scratch.iterdir()) == []
 
 
-def test_demo_prints_the_story_of_the_example_chat(tmp_path: Path) -> None:
+def test_demo_tells_the_story_of_the_example_chat_catching_every_breach(tmp_path: Path) -> None:
     result = cli("demo", "--database", str(tmp_path / "demo.db"))
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -119,11 +119,8 @@ def test_demo_prints_the_story_of_the_example_chat(tmp_path: Path) -> None:
     assert "privately" in out and "to the group's moderators" in out
     assert "to senior leadership" in out
     assert "were not stored" in out
-
-
-def test_the_demo_catches_every_breach_in_the_example_chat(tmp_path: Path) -> None:
-    result = cli("demo", "--database", str(tmp_path / "demo.db"))
-    out = " ".join(result.stdout.split())
+    # Every breach in the example chat is caught (the lines rewrapped into one).
+    out = " ".join(out.split())
     breaches = (
         "Hopeless at his job honestly flagged staff_grievance",
         "This government has wrecked the country flagged political",
