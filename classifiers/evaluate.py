@@ -66,6 +66,10 @@ class Report:
     examples: int
     acceptable: int
     acceptable_flagged: int
+    #: Messages labelled abusive, threatening or discriminatory, and how many of them were
+    #: flagged for at least one of the three (not necessarily the one labelled).
+    harmful: int = 0
+    harmful_caught: int = 0
     false_positives: list[Mistake] = field(default_factory=list)
     false_negatives: list[Mistake] = field(default_factory=list)
 
@@ -109,7 +113,7 @@ def report(examples: Sequence[Example], judgements: Sequence[Judgement], worst: 
     counts = {c: [0, 0, 0] for c in Category}
     fps: list[Mistake] = []
     fns: list[Mistake] = []
-    acceptable = acceptable_flagged = 0
+    acceptable = acceptable_flagged = harmful = harmful_caught = 0
     for example, judgement in zip(examples, judgements, strict=True):
         predicted = set(judgement.categories)
         for category in Category:
@@ -122,6 +126,9 @@ def report(examples: Sequence[Example], judgements: Sequence[Judgement], worst: 
         if not example.labels:
             acceptable += 1
             acceptable_flagged += bool(predicted)
+        if example.labels & HARMFUL:
+            harmful += 1
+            harmful_caught += bool(predicted & HARMFUL)
         extra = predicted - example.labels
         missing = example.labels - predicted
         if extra:
@@ -140,6 +147,8 @@ def report(examples: Sequence[Example], judgements: Sequence[Judgement], worst: 
         examples=len(examples),
         acceptable=acceptable,
         acceptable_flagged=acceptable_flagged,
+        harmful=harmful,
+        harmful_caught=harmful_caught,
         false_positives=fps[:worst],
         false_negatives=fns[:worst],
     )

@@ -56,6 +56,15 @@ def test_counts_precision_recall_and_the_false_positive_rate() -> None:
     assert result.false_negatives[0].text == "rude two"
 
 
+def test_a_harmful_message_counts_as_caught_when_any_harmful_category_is_flagged() -> None:
+    examples = [example("menace", T), example("slur", Category.DISCRIMINATION), example("moan", S)]
+    judgements = [judged({A: 0.8}), judged({S: 0.9}), judged({A: 0.9})]
+    result = report(examples, judgements)
+    # A threat flagged only as abuse counts; a slur flagged only as a staff grievance does
+    # not; a staff grievance flagged as abuse is not a harmful message.
+    assert (result.harmful, result.harmful_caught) == (2, 1)
+
+
 def test_average_precision_ranks_without_a_threshold() -> None:
     # Ranked by score: breach, acceptable, breach. Precision at each breach: 1 and 2/3.
     examples = [example("a", A), example("b"), example("c", A), example("d")]
@@ -106,11 +115,28 @@ def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
     assert "average precision" in result.stdout
     assert "messages: 3, acceptable: 2" in result.stdout
     assert "false positives on acceptable messages: 0.00% (0 of 2)" in result.stdout
+    assert "abusive, threatening or discriminatory messages caught: 0 of 0" in result.stdout
     staff = next(line for line in result.stdout.splitlines() if "staff_grievance" in line)
     cells = [cell.strip() for cell in staff.split("│")[1:7]]
     assert cells == ["staff_grievance", "1.000", "1.000", "1.000", "1.000", "1"]
     # Zara is the only first name; whether another name changes her judgement is the figure.
     assert "of 1 named messages judged differently" in result.stdout
+
+
+@pytest.mark.usefixtures("wide_console")
+def test_evaluate_judges_several_files_as_one_set(tmp_path: Path) -> None:
+    chat, posts = tmp_path / "chat.jsonl", tmp_path / "posts.jsonl"
+    chat.write_text(
+        '{"text": "Touch my lad again and I will smash your face in", "labels": ["threat"]}\n'
+        '{"text": "Lovely assembly this morning, well done Year 2", "labels": []}\n',
+        encoding="utf-8",
+    )
+    posts.write_text('{"text": "Bin collections change over Christmas", "labels": []}\n')
+    result = CliRunner().invoke(app, ["evaluate", str(chat), str(posts)])
+    assert result.exit_code == 0, result.output
+    assert "messages: 3, acceptable: 2" in result.stdout
+    assert "false positives on acceptable messages: 0.00% (0 of 2)" in result.stdout
+    assert "abusive, threatening or discriminatory messages caught: 1 of 1" in result.stdout
 
 
 @pytest.mark.usefixtures("wide_console")

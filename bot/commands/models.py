@@ -137,6 +137,10 @@ def print_report(result: Report) -> None:
         f"false positives on acceptable messages: {result.false_positive_rate:.2%} "
         f"({result.acceptable_flagged} of {result.acceptable})"
     )
+    console.print(
+        "abusive, threatening or discriminatory messages caught: "
+        f"{result.harmful_caught} of {result.harmful}"
+    )
     for title, mistakes in (
         ("Worst false positives", result.false_positives),
         ("Worst misses", result.false_negatives),
@@ -174,8 +178,11 @@ def print_name_swaps(swaps: NameSwaps) -> None:
 @app.command()
 def evaluate(
     labelled: Annotated[
-        Path | None,
-        typer.Argument(help="JSON Lines of {text, labels, media?} (default: the held-out set)."),
+        list[Path] | None,
+        typer.Argument(
+            help="JSON Lines of {text, labels, media?}, one file or several judged together "
+            "(default: the held-out set)."
+        ),
     ] = None,
     roster: RosterOption = None,
     config: ConfigOption = None,
@@ -184,10 +191,15 @@ def evaluate(
         typer.Option(help="Public data folder: also score OFF vs NOT on OLID's held-out part."),
     ] = None,
 ) -> None:
-    """Print precision, recall and F1 per category, macro-F1 and false positives."""
+    """Print precision, recall and F1 per category, macro-F1, false positives and harmful
+    messages caught; several files are judged as one set."""
     try:
         settings = settings_from(config)
-        examples = read_labelled(labelled) if labelled else school_examples("heldout")
+        examples = (
+            [e for path in labelled for e in read_labelled(path)]
+            if labelled
+            else school_examples("heldout")
+        )
         classifier = classifier_for(settings)
         class_roster = roster_from(roster)
     except (SetupError, DataError) as exc:
