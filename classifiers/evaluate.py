@@ -68,8 +68,8 @@ class Report:
     acceptable_flagged: int
     #: Messages labelled abusive, threatening or discriminatory, and how many of them were
     #: flagged for at least one of the three (not necessarily the one labelled).
-    harmful: int = 0
-    harmful_caught: int = 0
+    harmful: int
+    harmful_caught: int
     false_positives: list[Mistake] = field(default_factory=list)
     false_negatives: list[Mistake] = field(default_factory=list)
 
