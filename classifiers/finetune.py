@@ -84,7 +84,7 @@ class FineTuneSettings:
     """Training knobs; the defaults are what the shipped model was trained with."""
 
     rank: int = 8
-    epochs: int = 8
+    epochs: int = 4
     learning_rate: float = 1e-3
     batch_size: int = 32
     max_tokens: int = 96

@@ -42,7 +42,7 @@ def train(
         Path | None,
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 8,
+    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 4,
     device: Annotated[
         TrainingDevice,
         typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU over an hour."),
