@@ -27,7 +27,7 @@ from classifiers.evaluate import (
     offensive_macro_f1,
     report,
 )
-from classifiers.finetune import TrainingDevice
+from classifiers.finetune import FineTuneSettings, TrainingDevice
 from classifiers.name_swaps import SHOWN, NameSwaps, name_swaps, pairs
 from classifiers.precision import Precision
 
@@ -42,7 +42,7 @@ def train(
         Path | None,
         typer.Option(help="Folder for the adapter and heads (default: the bundled model)."),
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 4,
+    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = FineTuneSettings().epochs,
     device: Annotated[
         TrainingDevice,
         typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU over an hour."),
@@ -53,7 +53,7 @@ def train(
             help="Batch messages of alike length, as the shipped adapter was trained:"
             " under half the fine-tuning time of random batches on a CPU."
         ),
-    ] = True,
+    ] = FineTuneSettings().length_buckets,
     heads_only: Annotated[
         bool,
         typer.Option(
@@ -63,7 +63,7 @@ def train(
     ] = False,
 ) -> None:
     """Rebuild the per-category heads from the labelled examples (reproducibly)."""
-    from classifiers.finetune import DeviceUnavailable, FineTuneSettings
+    from classifiers.finetune import DeviceUnavailable
     from classifiers.heads import HeadsMissing
     from classifiers.linear_heads import HeadsUnfit
     from classifiers.train import refit
