@@ -76,6 +76,15 @@ class AdapterError(Exception):
     """The adapter folder holds something this loader does not understand."""
 
 
+def lora_scaling(adapter: Path) -> float:
+    """The factor PEFT multiplies a plain LoRA adapter's B·A by (alpha/r, or alpha/√r)."""
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("fan_in_fan_out"):
+        raise AdapterError(f"{adapter}: not a plain LoRA adapter")
+    rank = int(config["r"])
+    return float(config["lora_alpha"] / (rank**0.5 if config.get("use_rslora") else rank))
+
+
 def merge_lora(weights: dict[str, Any], adapter: Path) -> None:
     """Add a LoRA adapter saved by PEFT into a model's named weights, in place.
 
@@ -86,11 +95,7 @@ def merge_lora(weights: dict[str, Any], adapter: Path) -> None:
     import torch
     from safetensors.torch import load_file
 
-    config = json.loads((adapter / "adapter_config.json").read_text())
-    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("fan_in_fan_out"):
-        raise AdapterError(f"{adapter}: not a plain LoRA adapter")
-    rank = int(config["r"])
-    scaling = config["lora_alpha"] / (rank**0.5 if config.get("use_rslora") else rank)
+    scaling = lora_scaling(adapter)
     lora = load_file(str(adapter / "adapter_model.safetensors"))
     with torch.no_grad():
         for key, a in lora.items():

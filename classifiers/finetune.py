@@ -1,6 +1,6 @@
 """Fine-tuning MiniLM with a LoRA adapter, through a linear multi-label head.
 
-Only the adapter (about 340k numbers) is kept, so what ships is small and the
+Only the adapter (about 340k numbers per fine-tuning) is kept, so what ships is small and the
 base model stays the packaged one. The head trained beside it is a means of
 training: the shipped heads are fitted afterwards on the finished encoder (see
 :mod:`classifiers.linear_heads`). Public examples teach only the
@@ -88,7 +88,10 @@ class FineTuneSettings:
     learning_rate: float = 1e-3
     batch_size: int = 32
     max_tokens: int = 96
-    seed: int = 20261125
+    seeds: tuple[int, ...] = (20261125, 20261206)
+    """One adapter is fine-tuned per seed (its own shuffles, dropout and name swaps), and
+    the shipped adapter is their mean (see :mod:`classifiers.soup`): each seed costs a
+    whole fine-tuning."""
     max_positive_weight: float = MAX_POSITIVE_WEIGHT
     length_buckets: bool = True
     """Batch messages of alike length, so that next to nothing is padding: random batches of
@@ -124,11 +127,13 @@ def fine_tune(
     labels: npt.NDArray[np.bool_],
     label_mask: npt.NDArray[np.bool_],
     weights: npt.NDArray[np.float32],
+    seed: int,
     settings: FineTuneSettings | None = None,
     progress: Callable[[str], None] = lambda _: None,
     device: TrainingDevice = TrainingDevice.CPU,
 ) -> Any:
-    """Train the adapter on ``texts`` (already normalised model inputs); a PEFT model on the CPU.
+    """Train one adapter on ``texts`` (already normalised model inputs) from ``seed``; a PEFT
+    model on the CPU.
 
     ``device`` names where the training runs: a GPU takes minutes instead of an hour and
     a half. The steps are the same on either; the numbers differ in their last digits,
@@ -139,7 +144,7 @@ def fine_tune(
     from peft import LoraConfig, get_peft_model
 
     check_device(device)
-    torch.manual_seed(settings.seed)
+    torch.manual_seed(seed)
     tokenizer = load_tokenizer()
     lora = LoraConfig(
         r=settings.rank,
@@ -158,7 +163,7 @@ def fine_tune(
     negatives = ((1 - y) * m).sum(0)
     pos_weight = (negatives / positives.clamp(min=1)).clamp(max=settings.max_positive_weight)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(seed)
     steps = settings.epochs * -(-len(texts) // settings.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(steps))
     lengths = (

@@ -33,6 +33,7 @@ from classifiers.lexical import REGULARISATION as LEXICAL_REGULARISATION
 from classifiers.lexical import Lexical
 from classifiers.linear_heads import REGULARISATION, fit_heads
 from classifiers.name_swaps import shuffled_partners, swapped
+from classifiers.soup import average_adapters
 
 #: The share of acceptable calibration messages a category's threshold may flag: more
 #: where a miss costs most. Shares of thousands of messages, not counts on the validation
@@ -254,30 +255,41 @@ def train(
 ) -> Heads:
     """Fine-tune on school-chat (and public) examples; write the adapter and heads to ``out``.
 
-    Only the fine-tuning runs on ``device``; the heads are fitted and calibrated on the CPU,
-    where the bot runs.
+    One adapter is fine-tuned per seed in ``settings``, and the one written is their mean
+    (:func:`~classifiers.soup.average_adapters`). Only the fine-tuning runs on ``device``;
+    the heads are fitted and calibrated on the CPU, where the bot runs.
     """
     check_device(device)
     settings = settings or FineTuneSettings()
-    fit, swaps = with_names_swapped(split(school)[0], settings.seed)
-    examples = [*fit, *public, *swaps]
-    progress(
-        f"fine-tuning on {len(fit)} school-chat examples, {len(swaps)} of them also with"
-        f" names swapped, and {len(public)} public examples"
-    )
-    tuned = fine_tune(model_inputs(examples), *_targets(examples), settings, progress, device)
-    meta = {
-        "rank": settings.rank,
-        "epochs": settings.epochs,
-        "learning_rate": settings.learning_rate,
-        "seed": settings.seed,
-        "warmup": WARMUP,
-        "length_buckets": settings.length_buckets,
-        "names_swapped": len(swaps),
-    }
+    taught = split(school)[0]
+    swapped_counts = []
     with tempfile.TemporaryDirectory() as scratch:
+        members = []
+        for number, seed in enumerate(settings.seeds, 1):
+            fit, swaps = with_names_swapped(taught, seed)
+            examples = [*fit, *public, *swaps]
+            progress(
+                f"fine-tuning {number} of {len(settings.seeds)} (seed {seed}) on {len(fit)}"
+                f" school-chat examples, {len(swaps)} of them also with names swapped,"
+                f" and {len(public)} public examples"
+            )
+            tuned = fine_tune(
+                model_inputs(examples), *_targets(examples), seed, settings, progress, device
+            )
+            members.append(Path(scratch) / f"seed-{seed}")
+            tuned.save_pretrained(str(members[-1]))
+            swapped_counts.append(len(swaps))
         adapter = Path(scratch) / "adapter"
-        tuned.save_pretrained(str(adapter))
+        average_adapters(members, adapter)
+        meta = {
+            "rank": settings.rank,
+            "epochs": settings.epochs,
+            "learning_rate": settings.learning_rate,
+            "seeds": list(settings.seeds),
+            "warmup": WARMUP,
+            "length_buckets": settings.length_buckets,
+            "names_swapped": swapped_counts,
+        }
         heads = build_heads(Embedder(adapter), school, public, calibration, meta, progress)
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(adapter / "adapter_model.safetensors", out / "adapter_model.safetensors")

@@ -131,9 +131,14 @@ def test_training_writes_a_model_the_classifier_can_load(
     school = school_examples("train")[::20]
     public = [Example("you absolute muppet", frozenset({Category.ABUSE}), source="olid")]
     calibration = [Example("Lovely assembly this morning", frozenset())]
-    settings = FineTuneSettings(epochs=1, rank=2, length_buckets=length_buckets)
+    # Two seeds, as the shipped adapter was made, once: with random batches, one.
+    seeds = (5, 6) if length_buckets else (5,)
+    settings = FineTuneSettings(epochs=1, rank=2, length_buckets=length_buckets, seeds=seeds)
     heads = train(school, public, calibration, tmp_path, settings)
     assert heads.meta["epochs"] == 1 and heads.meta["public_examples"] == 1
+    assert heads.meta["seeds"] == list(seeds) and len(heads.meta["names_swapped"]) == len(seeds)
+    adapter = json.loads((tmp_path / "adapter_config.json").read_text())
+    assert adapter["r"] == 2 * len(seeds)
     assert heads.meta["length_buckets"] is length_buckets
     assert heads.meta["calibration_examples"] == 1
     assert heads.meta["warmup"] == WARMUP

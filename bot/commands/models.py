@@ -45,7 +45,7 @@ def train(
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = FineTuneSettings().epochs,
     device: Annotated[
         TrainingDevice,
-        typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU over an hour."),
+        typer.Option(help="Where to fine-tune: a CUDA GPU takes minutes, the CPU hours."),
     ] = TrainingDevice.CPU,
     length_buckets: Annotated[
         bool,
@@ -58,7 +58,7 @@ def train(
         bool,
         typer.Option(
             help="Keep the fine-tuned adapter in --out; refit its heads, example bank and"
-            " thresholds (minutes, not an hour). The shipped heads were fitted with --public."
+            " thresholds (minutes, not hours). The shipped heads were fitted with --public."
         ),
     ] = False,
 ) -> None:
