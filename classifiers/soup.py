@@ -2,8 +2,9 @@
 
 Fine-tunings that differ only in their seed (the order of the batches, the dropout, the
 names swapped in) reach equal skill but make different confident mistakes, and the mean of
-their weight updates ranks messages better than either (Wortsman et al., 2022, *Model
-soups*). The mean of updates ``B_i·A_i·s_i`` is itself a LoRA update, of the summed rank
+their weight updates often ranks messages better than either (Wortsman et al., 2022, *Model
+soups*; for the shipped model, by a little: see docs/classifier.md, "Two fine-tunings
+averaged"). The mean of updates ``B_i·A_i·s_i`` is itself a LoRA update, of the summed rank
 (each ``A_i`` scaled by ``s_i / n``, the ``B_i`` side by side, and a scaling of one), so
 the soup is saved, loaded and merged like any adapter and costs nothing at run time.
 """
