@@ -82,6 +82,9 @@ def test_the_probabilities_are_the_fitted_regressions() -> None:
     # A text with no known n-gram gets the intercept alone, not a division by zero.
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities[4], 1 / (1 + np.exp(-lexical.intercept)), rtol=1e-6)
+    # Nor does a batch with no known n-gram at all, or no text.
+    np.testing.assert_array_equal(lexical.probabilities(["", " "]), probabilities[[4, 4]])
+    assert lexical.probabilities([]).shape == (0, len(CATEGORIES))
 
 
 def test_what_it_learnt_from_the_words_carries_to_new_messages() -> None:
