@@ -71,24 +71,36 @@ def choose_threshold(
     the rarer breaches up, and floors of 0.4 and 0.3, tried on the calibration
     messages, flagged more than 2% of their acceptable ones.
     """
+    best, best_score = 0.99, -1.0
+    for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):
+        f = threshold_score(category, scores, truth, acceptable, float(threshold))
+        if f is not None and f > best_score:
+            best, best_score = float(threshold), f
+    return round(best, 3)
+
+
+def threshold_score(
+    category: Category,
+    scores: npt.NDArray[np.float32],
+    truth: npt.NDArray[np.bool_],
+    acceptable: npt.NDArray[np.bool_],
+    threshold: float,
+) -> float | None:
+    """The F-score :func:`choose_threshold` weighs a threshold by (F2 for the harmful
+    categories, F1 for the rest), or None where it flags too many acceptable messages or
+    catches nothing."""
     harmful = category in HARMFUL
     beta = 2.0 if harmful else 1.0
     rate = HARMFUL_MAX_FALSE_POSITIVE_RATE if harmful else DEFAULT_MAX_FALSE_POSITIVE_RATE
-    limit = int(rate * acceptable.sum())
-    best, best_score = 0.99, -1.0
-    for threshold in np.arange(LOWEST_THRESHOLD, 0.995, 0.005):
-        flagged = scores >= threshold
-        if (flagged & acceptable).sum() > limit:
-            continue
-        tp = (flagged & truth).sum()
-        precision = tp / max(flagged.sum(), 1)
-        recall = tp / max(truth.sum(), 1)
-        if precision + recall == 0:
-            continue
-        f = (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
-        if f > best_score:
-            best, best_score = float(threshold), float(f)
-    return round(best, 3)
+    flagged = scores >= threshold
+    if (flagged & acceptable).sum() > int(rate * acceptable.sum()):
+        return None
+    tp = (flagged & truth).sum()
+    precision = tp / max(flagged.sum(), 1)
+    recall = tp / max(truth.sum(), 1)
+    if precision + recall == 0:
+        return None
+    return float((1 + beta**2) * precision * recall / (beta**2 * precision + recall))
 
 
 def calibrate(

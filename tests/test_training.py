@@ -15,10 +15,16 @@ from typer.testing import CliRunner
 import bot.cli  # noqa: F401  (registers the commands)
 from bot.cli_base import app
 from classifiers.categories import Category
-from classifiers.datasets import Example, school_examples
+from classifiers.datasets import Example, calibration_examples, school_examples
 from classifiers.embedder import Embedder, bundled_adapter_path
 from classifiers.heads import Heads
-from classifiers.train import model_inputs, portable_config, split, with_names_swapped
+from classifiers.train import (
+    model_inputs,
+    portable_config,
+    split,
+    threshold_score,
+    with_names_swapped,
+)
 
 
 def public_data() -> Path | None:
@@ -52,16 +58,31 @@ def test_refitting_the_shipped_model_rebuilds_its_heads_bank_lexical_model_and_t
     # with the counter-speech column's weights up to 1.5 apart and, through its discount, 14
     # of the 19,085 scores more than 0.015 apart (at most 0.028), changing no decision.
     validation = split(school_examples("train"))[1]
+    embedder = Embedder(model)
     inputs = model_inputs(validation)
-    embeddings = Embedder(model).embed(inputs)
+    embeddings = embedder.embed(inputs)
     before, after = shipped.scores(embeddings, inputs), rebuilt.scores(embeddings, inputs)
     np.testing.assert_allclose(after, before, rtol=0, atol=0.03)
     # Where a category's F-score is nearly flat along the 0.005 grid, that can also move its
-    # threshold a few steps: on that Xeon, that model's staff grievances came back at 0.655
-    # for 0.66 and pupils' pictures at 0.735 for 0.715. The other thresholds stay the same,
-    # and the decisions all but entirely.
-    np.testing.assert_allclose(rebuilt.thresholds, shipped.thresholds, rtol=0, atol=0.025)
+    # threshold along the flat part: on an AMX Xeon, that model's staff grievances came back
+    # at 0.655 for 0.66 and pupils' pictures at 0.735 for 0.715, and the shipped model's
+    # security at 0.545 for 0.5, where the rebuilt scores give them F1 0.966 and 0.964. So a
+    # threshold that moved must earn, on the messages thresholds are chosen on, nearly the
+    # F-score the shipped one earns there; most stay the same, and the decisions all but
+    # entirely.
     assert (rebuilt.thresholds == shipped.thresholds).sum() >= len(shipped.thresholds) - 2
+    calibrating = [*validation, *calibration_examples()]
+    inputs = model_inputs(calibrating)
+    scores = rebuilt.scores(embedder.embed(inputs), inputs)
+    truth = np.array([[c in e.labels for c in rebuilt.categories] for e in calibrating])
+    acceptable = np.logical_not(truth.any(axis=1))
+    for i, category in enumerate(rebuilt.categories):
+        moved, kept = (
+            threshold_score(category, scores[:, i], truth[:, i], acceptable, float(t[i]))
+            for t in (rebuilt.thresholds, shipped.thresholds)
+        )
+        assert moved is not None and kept is not None, category
+        assert moved - kept <= 0.005, category
     same = (after >= rebuilt.thresholds) == (before >= shipped.thresholds)
     assert same.mean() >= 0.999, f"{(~same).sum()} of {same.size} decisions differ"
     np.testing.assert_array_equal(rebuilt.bank_labels, shipped.bank_labels)
