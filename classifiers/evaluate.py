@@ -179,6 +179,35 @@ def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgeme
     return sum(figures) / 2
 
 
+def best_offensive_macro_f1(
+    examples: Sequence[Example], judgements: Sequence[Judgement]
+) -> tuple[float, float]:
+    """The highest OFF-vs-NOT macro-F1 that one threshold on the highest of the abuse,
+    threat and discrimination scores gives on these examples, and that threshold.
+
+    The threshold is chosen on the very messages it is measured on, so this is a ceiling,
+    not a result: it tells whether a shortfall lies in the thresholds or in the ranking.
+    """
+    truth = [bool(e.labels & HARMFUL) for e in examples]
+    scores = [max(j.scores.get(c, 0.0) for c in HARMFUL) for j in judgements]
+    positives = sum(truth)
+    negatives = len(truth) - positives
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    best = (0.0, 1.0)
+    tp = fp = 0
+    for rank, i in enumerate(order):
+        tp += truth[i]
+        fp += not truth[i]
+        if rank + 1 < len(order) and scores[order[rank + 1]] == scores[i]:
+            continue  # a threshold flags every message of equal score, or none of them
+        offensive = CategoryFigures(tp, fp, positives - tp).f1
+        not_offensive = CategoryFigures(negatives - fp, positives - tp, fp).f1
+        value = (offensive + not_offensive) / 2
+        if value > best[0]:
+            best = (value, scores[i])
+    return best
+
+
 def offensive_average_precision(
     examples: Sequence[Example], judgements: Sequence[Judgement]
 ) -> float:

@@ -12,7 +12,12 @@ import bot.cli  # noqa: F401  (registers the commands)
 from bot.cli_base import app
 from classifiers.categories import Category
 from classifiers.datasets import Example, in_heldout
-from classifiers.evaluate import offensive_average_precision, offensive_macro_f1, report
+from classifiers.evaluate import (
+    best_offensive_macro_f1,
+    offensive_average_precision,
+    offensive_macro_f1,
+    report,
+)
 from classifiers.judgement import Judgement
 
 A, T, S = Category.ABUSE, Category.THREAT, Category.STAFF_GRIEVANCE
@@ -98,6 +103,22 @@ def test_offensive_average_precision_ranks_by_the_highest_harmful_score() -> Non
     assert offensive_average_precision(examples, judgements) == pytest.approx((1 + 2 / 3) / 2)
 
 
+def test_the_best_offensive_threshold_is_chosen_on_the_examples_themselves() -> None:
+    examples = [example("a", A), example("b"), example("c", T), example("d"), example("e")]
+    judgements = [
+        judged({A: 0.9}),
+        judged({A: 0.8}),
+        judged({T: 0.3, S: 0.99}),  # a staff grievance score does not count
+        judged({Category.DISCRIMINATION: 0.2}),
+        judged({}),
+    ]
+    # At 0.3: OFF precision 2/3, recall 1 -> 0.8; NOT precision 1, recall 2/3 -> 0.8.
+    # At 0.9: OFF 2/3 (p 1, r 1/2); NOT 6/7 (p 3/4, r 1). At 0.2, 0.8 or 0: less.
+    score, threshold = best_offensive_macro_f1(examples, judgements)
+    assert score == pytest.approx(0.8)
+    assert threshold == 0.3
+
+
 @pytest.mark.usefixtures("wide_console")
 def test_evaluate_command_prints_the_figures(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.jsonl"
@@ -137,6 +158,13 @@ def test_evaluate_judges_several_files_as_one_set(tmp_path: Path) -> None:
     assert "messages: 3, acceptable: 2" in result.stdout
     assert "false positives on acceptable messages: 0.00% (0 of 2)" in result.stdout
     assert "abusive, threatening or discriminatory messages caught: 1 of 1" in result.stdout
+    # Only threats are present, so only they are priced; one threat reaches every recall.
+    assert "What more recall would cost" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("┃ recall"))
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["recall", "threat", "any of them"]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ 0.")]
+    assert [row.split("│")[1].strip() for row in rows] == ["0.80", "0.90", "0.95"]
+    assert len({row.split("│")[2] for row in rows}) == 1
 
 
 @pytest.mark.usefixtures("wide_console")
@@ -172,3 +200,4 @@ def test_evaluate_scores_olids_held_out_tweets(tmp_path: Path) -> None:
         "OLID held-out (4 tweets) OFF vs NOT macro-F1: 1.000, average precision of OFF: 1.000"
         in (result.stdout)
     )
+    assert "OLID macro-F1 at the best one threshold" in result.stdout

@@ -22,6 +22,7 @@ from classifiers.datasets import (
 from classifiers.embedder import bundled_adapter_path
 from classifiers.evaluate import (
     Report,
+    best_offensive_macro_f1,
     judge_all,
     offensive_average_precision,
     offensive_macro_f1,
@@ -30,6 +31,7 @@ from classifiers.evaluate import (
 from classifiers.finetune import FineTuneSettings, TrainingDevice
 from classifiers.name_swaps import SHOWN, NameSwaps, name_swaps, pairs
 from classifiers.precision import Precision
+from classifiers.recall_cost import RecallCost, recall_costs
 
 
 @app.command()
@@ -156,6 +158,27 @@ def print_report(result: Report) -> None:
         console.print(table)
 
 
+def print_recall_costs(costs: list[RecallCost]) -> None:
+    """What lower thresholds for the harmful categories would catch, and flag wrongly."""
+    if not costs:
+        return
+    categories = list(costs[0].thresholds)
+    table = Table(
+        "recall",
+        *(c.value for c in categories),
+        "any of them",
+        title="What more recall would cost: the threshold that reaches it"
+        " (acceptable messages it flags)",
+    )
+    for cost in costs:
+        table.add_row(
+            f"{cost.recall:.2f}",
+            *(f"{cost.thresholds[c]:.3f} ({cost.acceptable_flagged[c]:.2%})" for c in categories),
+            f"{cost.any_flagged:.2%}",
+        )
+    console.print(table)
+
+
 def print_name_swaps(swaps: NameSwaps) -> None:
     """How many named messages another name changed, and the first few of them."""
     console.print(
@@ -208,6 +231,7 @@ def evaluate(
         judgements = judge_all(classifier, examples, class_roster)
     console.print(f"encoder arithmetic: {classifier.embedder.precision}")
     print_report(report(examples, judgements))
+    print_recall_costs(recall_costs(examples, judgements))
     with console.status("judging the named messages again with other names"):
         swaps = name_swaps(classifier, examples, judgements, class_roster)
     print_name_swaps(swaps)
@@ -223,6 +247,11 @@ def evaluate(
         console.print(
             f"OLID held-out ({len(held)} tweets) OFF vs NOT macro-F1: {score:.3f}, "
             f"average precision of OFF: {ranking:.3f}"
+        )
+        ceiling, cut = best_offensive_macro_f1(held, olid_judgements)
+        console.print(
+            f"OLID macro-F1 at the best one threshold on the highest harmful score, chosen on"
+            f" these tweets: {ceiling:.3f} (at {cut:.3f})"
         )
 
 
