@@ -179,6 +179,18 @@ def test_evaluate_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("wide_console")
+def test_evaluate_of_files_without_messages_is_one_line(tmp_path: Path) -> None:
+    empty, blank = tmp_path / "empty.jsonl", tmp_path / "blank.jsonl"
+    empty.write_text("", encoding="utf-8")
+    blank.write_text("\n\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(empty), str(blank)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {empty}, {blank}: no labelled messages to judge"
+    ]
+
+
+@pytest.mark.usefixtures("wide_console")
 def test_evaluate_scores_olids_held_out_tweets(tmp_path: Path) -> None:
     tweets = [
         ("OFF", "@USER you are a fucking idiot and everyone knows it"),

@@ -223,6 +223,8 @@ def evaluate(
             if labelled
             else school_examples("heldout")
         )
+        if not examples:
+            raise fail(f"{', '.join(map(str, labelled or []))}: no labelled messages to judge")
         classifier = classifier_for(settings)
         class_roster = roster_from(roster)
     except (SetupError, DataError) as exc:
