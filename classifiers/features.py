@@ -16,7 +16,7 @@ from functools import cache
 
 from classifiers.bundled import bundled_words
 from classifiers.judgement import Roster
-from classifiers.normalise import normalise_with_flags
+from classifiers.normalise import normalise_with_flags, well_formed
 from classifiers.roster import NameMatch, RosterMatcher
 from classifiers.rules import lexicon
 
@@ -63,7 +63,8 @@ def prepare(
 ) -> list[Prepared]:
     """Normalise texts, noting the evasions undone."""
     out = []
-    for text, kind, face_count in zip(texts, media, faces, strict=True):
+    for raw, kind, face_count in zip(texts, media, faces, strict=True):
+        text = well_formed(raw)
         normalised, evasions = normalise_with_flags(text)
         out.append(Prepared(text, normalised, kind, face_count, evasions))
     return out

@@ -64,6 +64,17 @@ _PROTECTED = re.compile(
 )
 
 
+def well_formed(text: str) -> str:
+    """``text`` as any codec can encode it: UTF-16 surrogate pairs joined into the characters
+    they stand for, and a lone surrogate replaced with U+FFFD.
+
+    A lone surrogate comes from a JSON escape such as ``"\\ud83d"`` (an emoji cut in half) or
+    from a byte that was not UTF-8 read with ``surrogateescape``; the tokenizer, SQLite and
+    every UTF-8 writer refuse it, so one such message must not take its batch down with it.
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def normalise(text: str) -> str:
     """The text with disguises undone, lower-cased and with whitespace collapsed."""
     return normalise_with_flags(text)[0]
@@ -76,7 +87,7 @@ def normalise_with_flags(text: str) -> tuple[str, list[str]]:
     joiner inside an emoji or "H A P P Y" spelled out raise none.
     """
     flags: list[str] = []
-    text = _strip_invisible(text, flags)
+    text = _strip_invisible(well_formed(text), flags)
     text = _unstyle(text, flags)
     text = _map_homoglyphs(text, flags).lower()
     text = _join_spaced(text, flags)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from classifiers.normalise import well_formed
+
 
 class Platform(StrEnum):
     """Where a message came from."""
@@ -31,7 +33,9 @@ class Message:
     """One message in a class group, as every adapter hands it to the pipeline.
 
     ``revision`` distinguishes an edited message from its original, so an edit is
-    judged again while a duplicate delivery of the same revision is not.
+    judged again while a duplicate delivery of the same revision is not. ``text`` and
+    ``sender_name`` are made well formed (:func:`~classifiers.normalise.well_formed`), so
+    that a half emoji from any platform can be judged, stored and shown.
     """
 
     platform: Platform
@@ -45,3 +49,7 @@ class Message:
     reply_to: str | None = None
     revision: int = 0
     image: bytes | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("text", "sender_name"):
+            object.__setattr__(self, name, well_formed(getattr(self, name)))

@@ -85,6 +85,24 @@ def test_classify_with_the_example_roster(tmp_path: Path) -> None:
     assert "line 3" in result.stderr and "1 line(s) skipped" in result.stderr
 
 
+def test_classify_reads_odd_encodings_on_standard_input() -> None:
+    source = (
+        b"\xef\xbb\xbf"  # a byte-order mark before the first line
+        + json.dumps({"id": "bom", "text": "Lovely assembly this morning"}).encode()
+        + b"\n"
+        + b'{"id": "latin1", "text": "Caf\xe9 at drop-off tomorrow?"}\n'
+        + json.dumps({"id": "half", "text": "Ha \ud83d you are a pathetic idiot"}).encode()
+        + b"\n"
+    )
+    result = runner.invoke(app, ["classify", "-"], input=source)
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in lines(result.stdout)}
+    assert set(rows) == {"bom", "latin1", "half"}
+    assert rows["bom"]["categories"] == [] and rows["latin1"]["categories"] == []
+    assert rows["half"]["categories"] == ["abuse"]
+    assert "skipped" not in result.stderr
+
+
 def test_scan_reports_breaches_and_writes_json(tmp_path: Path) -> None:
     chat = example_config_path().with_name("example_chat.txt")
     report = tmp_path / "scan.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.normalise import masked_words, normalise, normalise_with_flags
+from classifiers.normalise import masked_words, normalise, normalise_with_flags, well_formed
 
 DISGUISED = [
     # (disguised, plain form it must normalise like, flag)
@@ -172,3 +172,11 @@ def test_masked_word_list_is_small_and_clean() -> None:
     assert 10 <= len(words) <= 60
     assert all(w.isalpha() and w.islower() for w in words)
     assert list(words) == sorted(words, key=lambda w: (-len(w), w))
+
+
+def test_well_formed_joins_surrogate_pairs_and_replaces_lone_ones() -> None:
+    assert well_formed("thanks \ud83d\ude00") == "thanks \U0001f600"  # a pair from JSON
+    assert well_formed("cut \ud83d in half") == "cut \ufffd in half"
+    assert well_formed("byte \udcff") == "byte \ufffd"  # surrogateescape's stand-in for 0xff
+    assert well_formed("Zoë 😀 ok") == "Zoë 😀 ok"
+    assert normalise("you \ud800 idiot") == "you \ufffd idiot"

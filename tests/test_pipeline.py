@@ -64,6 +64,19 @@ def test_first_breach_is_a_private_warning_citing_the_clause(incident_log: Incid
     assert [(o.kind, o.recipient) for o in outbox] == [("warn_privately", "1001")]
 
 
+def test_a_half_emoji_is_judged_stored_and_quoted(incident_log: IncidentLog) -> None:
+    # A lone UTF-16 surrogate, as a JSON escape of an emoji cut in half would give.
+    decision = pipeline(incident_log).process(
+        message("You absolute idiot, Karen \ud83d", name="Dan \ud83d")
+    )
+    assert decision.categories == (Category.ABUSE,)
+    warning = decision.actions[0]
+    assert isinstance(warning, WarnPrivately) and "Dan \ufffd" in warning.text
+    with incident_log.sessions() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert incident.text == "You absolute idiot, Karen \ufffd"
+
+
 def test_duplicate_delivery_gives_one_incident_and_one_set_of_actions(
     incident_log: IncidentLog,
 ) -> None:

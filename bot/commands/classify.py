@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -39,9 +40,10 @@ def _rows(handle: IO[str], skipped: list[str]) -> Iterator[tuple[Any, str, str |
 
 
 def _open_source(source: str) -> IO[str]:
-    """The input file, or standard input for ``-``; undecodable bytes become U+FFFD."""
+    """The input file, or standard input for ``-``, as UTF-8 with or without a byte-order
+    mark; undecodable bytes become U+FFFD."""
     if source == "-":
-        return sys.stdin
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace")
     return Path(source).open(encoding="utf-8-sig", errors="replace")
 
 
