@@ -191,6 +191,25 @@ def test_evaluate_of_files_without_messages_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("wide_console")
+def test_evaluate_checks_olid_before_judging_anything(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"text": "See you at the disco", "labels": []}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(labelled), "--olid", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'olid'}")
+    assert "messages:" not in result.stdout
+    (tmp_path / "olid").mkdir()
+    (tmp_path / "olid" / "olid-training-v1.0.tsv").write_text(
+        "id\ttweet\tsubtask_a\tsubtask_b\tsubtask_c\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["evaluate", str(labelled), "--olid", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path}: OLID's training file holds none of its held-out tweets"
+    ]
+
+
+@pytest.mark.usefixtures("wide_console")
 def test_evaluate_scores_olids_held_out_tweets(tmp_path: Path) -> None:
     tweets = [
         ("OFF", "@USER you are a fucking idiot and everyone knows it"),

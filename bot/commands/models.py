@@ -225,6 +225,9 @@ def evaluate(
         )
         if not examples:
             raise fail(f"{', '.join(map(str, labelled or []))}: no labelled messages to judge")
+        tweets = list(read_olid(olid, heldout=True)) if olid is not None else []
+        if olid is not None and not tweets:
+            raise fail(f"{olid}: OLID's training file holds none of its held-out tweets")
         classifier = classifier_for(settings)
         class_roster = roster_from(roster)
     except (SetupError, DataError) as exc:
@@ -237,20 +240,16 @@ def evaluate(
     with console.status("judging the named messages again with other names"):
         swaps = name_swaps(classifier, examples, judgements, class_roster)
     print_name_swaps(swaps)
-    if olid is not None:
-        try:
-            held = list(read_olid(olid, heldout=True))
-        except DataError as exc:
-            raise fail(str(exc)) from None
-        with console.status(f"judging {len(held)} OLID tweets"):
-            olid_judgements = judge_all(classifier, held)
-        score = offensive_macro_f1(held, olid_judgements)
-        ranking = offensive_average_precision(held, olid_judgements)
+    if tweets:
+        with console.status(f"judging {len(tweets)} OLID tweets"):
+            olid_judgements = judge_all(classifier, tweets)
+        score = offensive_macro_f1(tweets, olid_judgements)
+        ranking = offensive_average_precision(tweets, olid_judgements)
         console.print(
-            f"OLID held-out ({len(held)} tweets) OFF vs NOT macro-F1: {score:.3f}, "
+            f"OLID held-out ({len(tweets)} tweets) OFF vs NOT macro-F1: {score:.3f}, "
             f"average precision of OFF: {ranking:.3f}"
         )
-        ceiling, cut = best_offensive_macro_f1(held, olid_judgements)
+        ceiling, cut = best_offensive_macro_f1(tweets, olid_judgements)
         console.print(
             f"OLID macro-F1 at the best one threshold on the highest harmful score, chosen on"
             f" these tweets: {ceiling:.3f} (at {cut:.3f})"
