@@ -17,7 +17,7 @@ from functools import cache
 from classifiers.bundled import bundled_words
 from classifiers.judgement import Roster
 from classifiers.normalise import normalise_with_flags, well_formed
-from classifiers.roster import NameMatch, RosterMatcher
+from classifiers.roster import Coverage, NameMatch, RosterMatcher
 from classifiers.rules import lexicon
 
 STAFF_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir)\.? [A-Z][a-z]+")
@@ -81,9 +81,12 @@ class Signals:
 def signals(p: Prepared, roster: Roster | None) -> Signals:
     """Cue patterns and the pupils and staff named in a prepared message."""
     names = matcher_for(roster).find(p.original)
+    covered = Coverage(len(p.original))
+    for name in names:
+        covered.add(name.start, name.end)
     names += [
         NameMatch("staff", m.group(0), m.group(0), m.start(), m.end(), 100.0)
         for m in STAFF_TITLE.finditer(p.original)
-        if not any(n.start <= m.start() < n.end for n in names)
+        if not covered.overlaps(m.start(), m.start() + 1)
     ]
     return Signals(lexicon().hits(p.normalised, p.original), names)

@@ -56,10 +56,12 @@ _SPACED_SEPARATOR = re.compile(r"[.\-_ ]")
 _NON_LEET_DIGIT = re.compile(r"[2689]")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 #: Spans that must keep their digits and symbols: links, e-mail addresses, UK postcodes.
+#: Addresses and domains start only where a run of their characters starts: tried at
+#: every letter, a single word 100,000 letters long took 25 seconds.
 _PROTECTED = re.compile(
     r"(?:https?://|www\.)\S+"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|uk|io|ly|gov|edu)\b(?:/\S*)?"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w-])(?<![\w-]\.)[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|uk|io|ly|gov|edu)\b(?:/\S*)?"
     r"|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b"
 )
 

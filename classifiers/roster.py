@@ -99,8 +99,10 @@ class RosterMatcher:
         found = [*_roles(text), *self._staff_names(text), *self._pupil_names(text)]
         found += self._typos(text, found)
         chosen: list[NameMatch] = []
+        covered = Coverage(len(text))
         for match in sorted(found, key=lambda m: (m.start - m.end, -m.score, m.start)):
-            if not any(m.start < match.end and match.start < m.end for m in chosen):
+            if not covered.overlaps(match.start, match.end):
+                covered.add(match.start, match.end)
                 chosen.append(match)
         return sorted(chosen, key=lambda m: m.start)
 
@@ -126,23 +128,26 @@ class RosterMatcher:
 
     def _typos(self, text: str, exact: Sequence[NameMatch]) -> list[NameMatch]:
         """Fuzzy matches where no exact match is: ``Olivr``, ``Amelai``, ``Mr Jnes``."""
-        taken = [(m.start, m.end) for m in exact]
+        taken = Coverage(len(text))
+        for match in exact:
+            taken.add(match.start, match.end)
         out: list[NameMatch] = []
         for m in _TITLED_WORD.finditer(text):
-            if _overlaps(taken, m.start(), m.end()):
+            if taken.overlaps(m.start(), m.end()):
                 continue
             hit = _closest(m.group(1), self._fuzzy_surnames, self.fuzzy_cutoff)
             if hit is not None:
                 name = self._surnames[hit[0]].name
                 out.append(NameMatch("staff", name, m.group(0), m.start(), m.end(), hit[1]))
-        taken += [(m.start, m.end) for m in out]
+        for match in out:
+            taken.add(match.start, match.end)
         for m in _WORD.finditer(text):
             word = _POSSESSIVE.split(m.group(0))[0]
             start, end = m.start(), m.start() + len(word)
             lower = word.lower()
             if word[0].islower() or lower in COMMON_WORDS or lower in TITLES:
                 continue
-            if not _overlaps(taken, start, end):
+            if not taken.overlaps(start, end):
                 out += self._typo_of(word, start)
         return out
 
@@ -165,13 +170,16 @@ def mask_names(text: str, matches: Iterable[NameMatch]) -> str:
     Of overlapping matches the longest is masked.
     """
     chosen: list[NameMatch] = []
+    covered = Coverage(len(text))
     for m in sorted(matches, key=lambda m: m.start - m.end):
-        if m.kind != "role" and not _overlaps(((c.start, c.end) for c in chosen), m.start, m.end):
+        if m.kind != "role" and not covered.overlaps(m.start, m.end):
+            covered.add(m.start, m.end)
             chosen.append(m)
-    for m in sorted(chosen, key=lambda m: m.start, reverse=True):
-        mask = PUPIL_MASK if m.kind == "pupil" else STAFF_MASK
-        text = text[: m.start] + mask + text[m.end :]
-    return text
+    parts, last = [], 0
+    for m in sorted(chosen, key=lambda m: m.start):
+        parts += [text[last : m.start], PUPIL_MASK if m.kind == "pupil" else STAFF_MASK]
+        last = m.end
+    return "".join([*parts, text[last:]])
 
 
 def similarity(a: str, b: str) -> float:
@@ -215,8 +223,23 @@ def _key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def _overlaps(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
+class Coverage:
+    """The characters of a text that chosen spans already cover.
+
+    Checking a span against every span chosen before made a message that names someone
+    thousands of times take seconds; this takes time in proportion to the span.
+    """
+
+    def __init__(self, length: int) -> None:
+        self._covered = bytearray(length)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether any character in ``[start, end)`` is covered."""
+        return 1 in self._covered[start:end]
+
+    def add(self, start: int, end: int) -> None:
+        """Cover ``[start, end)``."""
+        self._covered[start:end] = b"\x01" * (end - start)
 
 
 def _alternation(names: Iterable[str], suffix: str) -> re.Pattern[str] | None:
