@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import random
 import tracemalloc
 from datetime import datetime
@@ -282,6 +283,24 @@ def test_telegram_json_in_other_encodings(tmp_path: Path, codec: str) -> None:
     path = tmp_path / "result.json"
     path.write_bytes((FIXTURES / "telegram_full.json").read_text(encoding="utf-8").encode(codec))
     assert read(path) == ("telegram-json", TELEGRAM_FULL, 0)
+
+
+def test_half_an_emoji_in_a_telegram_export_costs_only_itself(tmp_path: Path) -> None:
+    entry = {"type": "message", "date": "2026-11-12T09:15:00", "from_id": "user1"}
+    chat = {
+        "name": "Year 4",
+        "type": "private_group",
+        "messages": [
+            {**entry, "id": 1, "from": "Dan \ud83d", "text": ["cut ", "\ud83d", " emoji"]},
+            {**entry, "id": 2, "from": "Amy", "text": "thanks \ud83d\ude00"},
+        ],
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(chat), encoding="utf-8")  # escapes the lone surrogates
+    assert [(m.author, m.text) for m in open_export(path).messages()] == [
+        ("Dan \ufffd", "cut \ufffd emoji"),
+        ("Amy", "thanks \U0001f600"),
+    ]
 
 
 def test_windows_1252_is_read(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from classifiers.normalise import well_formed
 from moderation.message import MediaKind
 
 
@@ -16,13 +17,19 @@ class ExportedMessage:
     """One message as the export wrote it.
 
     ``timestamp`` is naive: exports write the exporting phone's local time.
-    ``text`` is "" when the message is only media.
+    ``text`` is "" when the message is only media. ``author`` and ``text`` are made well
+    formed (:func:`~classifiers.normalise.well_formed`): a Telegram export can hold half
+    an emoji, which no UTF-8 writer accepts.
     """
 
     timestamp: datetime
     author: str
     text: str
     media: MediaKind | None
+
+    def __post_init__(self) -> None:
+        for name in ("author", "text"):
+            object.__setattr__(self, name, well_formed(getattr(self, name)))
 
 
 class ExportError(Exception):
