@@ -61,7 +61,7 @@ def test_parse_and_scan_an_export_holding_half_an_emoji(tmp_path: Path) -> None:
     entry = {"type": "message", "date": "2026-11-12T09:15:00", "from_id": "user1"}
     messages = [
         {**entry, "id": 1, "from": "Dan \ud83d", "text": "You absolute idiot \ud83d"},
-        {**entry, "id": 2, "from": "Amy", "text": "See you at the disco"},
+        {**entry, "id": 2, "from": "Amy", "text": "Thanks for organising the cake sale"},
     ]
     export = tmp_path / "result.json"
     export.write_text(json.dumps({"name": "Year 4", "messages": messages}), encoding="utf-8")
@@ -70,8 +70,7 @@ def test_parse_and_scan_an_export_holding_half_an_emoji(tmp_path: Path) -> None:
     assert [r["author"] for r in lines(parsed.stdout)] == ["Dan \ufffd", "Amy"]
     scanned = cli("scan", str(export), "--json", str(tmp_path / "scan.json"))
     assert scanned.exit_code == 0, scanned.output
-    assert "2 messages, 1 breach," in scanned.stdout
-    breach = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))["breaches"][0]
+    (breach,) = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))["breaches"]
     assert "\ufffd" in json.dumps(breach, ensure_ascii=False)
 
 
