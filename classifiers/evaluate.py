@@ -166,17 +166,15 @@ def average_precision(
 
 def offensive_macro_f1(examples: Sequence[Example], judgements: Sequence[Judgement]) -> float:
     """OLID-style macro-F1 of OFF against NOT, where OFF is any of abuse, threat, discrimination."""
-    figures = []
-    for positive in (True, False):
-        tp = fp = fn = 0
-        for example, judgement in zip(examples, judgements, strict=True):
-            truth = bool(example.labels & HARMFUL) == positive
-            guess = bool(set(judgement.categories) & HARMFUL) == positive
-            tp += truth and guess
-            fp += guess and not truth
-            fn += truth and not guess
-        figures.append(CategoryFigures(tp, fp, fn).f1)
-    return sum(figures) / 2
+    tp = fp = fn = tn = 0
+    for example, judgement in zip(examples, judgements, strict=True):
+        truth = bool(example.labels & HARMFUL)
+        guess = bool(set(judgement.categories) & HARMFUL)
+        tp += truth and guess
+        fp += guess and not truth
+        fn += truth and not guess
+        tn += not truth and not guess
+    return _offensive_macro_f1(tp, fp, fn, tn)
 
 
 def best_offensive_macro_f1(
@@ -188,8 +186,7 @@ def best_offensive_macro_f1(
     The threshold is chosen on the very messages it is measured on, so this is a ceiling,
     not a result: it tells whether a shortfall lies in the thresholds or in the ranking.
     """
-    truth = [bool(e.labels & HARMFUL) for e in examples]
-    scores = [max(j.scores.get(c, 0.0) for c in HARMFUL) for j in judgements]
+    truth, scores = offensive_scores(examples, judgements)
     positives = sum(truth)
     negatives = len(truth) - positives
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
@@ -200,9 +197,7 @@ def best_offensive_macro_f1(
         fp += not truth[i]
         if rank + 1 < len(order) and scores[order[rank + 1]] == scores[i]:
             continue  # a threshold flags every message of equal score, or none of them
-        offensive = CategoryFigures(tp, fp, positives - tp).f1
-        not_offensive = CategoryFigures(negatives - fp, positives - tp, fp).f1
-        value = (offensive + not_offensive) / 2
+        value = _offensive_macro_f1(tp, fp, positives - tp, negatives - fp)
         if value > best[0]:
             best = (value, scores[i])
     return best
@@ -212,9 +207,22 @@ def offensive_average_precision(
     examples: Sequence[Example], judgements: Sequence[Judgement]
 ) -> float:
     """How well the highest of the abuse, threat and discrimination scores ranks OFF first."""
+    truth, scores = offensive_scores(examples, judgements)
+    return ranked_precision(truth, scores) if any(truth) else 0.0
+
+
+def offensive_scores(
+    examples: Sequence[Example], judgements: Sequence[Judgement]
+) -> tuple[list[bool], list[float]]:
+    """Whether each example is OFF, and its highest abuse, threat or discrimination score."""
     truth = [bool(e.labels & HARMFUL) for e in examples]
     scores = [max(j.scores.get(c, 0.0) for c in HARMFUL) for j in judgements]
-    return ranked_precision(truth, scores) if any(truth) else 0.0
+    return truth, scores
+
+
+def _offensive_macro_f1(tp: int, fp: int, fn: int, tn: int) -> float:
+    """The mean of OFF's F1 and NOT's, from OFF's confusion counts."""
+    return (CategoryFigures(tp, fp, fn).f1 + CategoryFigures(tn, fn, fp).f1) / 2
 
 
 def ranked_precision(truth: Sequence[bool], scores: Sequence[float]) -> float:
